@@ -1,0 +1,133 @@
+"""Temporal alignment: every overlay interpolated onto the frame times.
+
+Alignment is ``Dataset.interp(time=frame_times, assume_sorted=True)``: linear,
+NaN outside the overlay's own time range (never extrapolated). Headings are
+unit vectors, interpolated component-wise and renormalized (interpolation on
+the circle, no wrap-around jump).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from neurospatial.animation.errors import format_message
+from neurospatial.animation.scene import scene_overlays
+from neurospatial.animation.validation import check_overlap, check_times
+
+__all__ = ["align_overlay", "align_scene", "subsample_frames"]
+
+
+def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
+    """Return a copy of `scene` with every overlay sampled at the frame times.
+
+    Parameters
+    ----------
+    scene : xr.DataTree
+        A scene from `build_scene` or `open_scene`.
+    frame_times : array-like of shape (n_frames,), optional
+        New times for the frames (default: the scene's ``/fields`` times). The
+        overlays' temporal overlap with them is checked again.
+
+    Returns
+    -------
+    xr.DataTree
+        Same layout; every ``/overlays/<name>`` has ``time`` equal to the frame
+        times. Fields are untouched (still lazy when they were).
+    """
+    fields = scene["fields"].to_dataset()
+    n_frames = fields.sizes["time"]
+    if frame_times is None:
+        times = np.asarray(fields["time"].values, dtype=np.float64)
+        check_new = False
+    else:
+        times = check_times(frame_times, "frame_times")
+        if len(times) != n_frames:
+            raise ValueError(
+                format_message(
+                    f"frame_times has {len(times)} entries but the scene has {n_frames} frames.",
+                    "each frame of the scene needs exactly one time.",
+                    ["Pass one time per frame.", "Omit frame_times to keep the scene's."],
+                )
+            )
+        check_new = True
+    nodes: dict[str, xr.Dataset] = {
+        "/": xr.Dataset(attrs=dict(scene.attrs)),
+        "/fields": fields.assign_coords(time=times),
+        "/environment": scene["environment"].to_dataset(),
+    }
+    for name, ds in scene_overlays(scene).items():
+        if check_new:
+            check_overlap(name, ds["time"].values, times)
+        nodes[f"/overlays/{name}"] = align_overlay(ds, times)
+    aligned = xr.DataTree.from_dict(nodes)
+    aligned.attrs["aligned"] = 1
+    return aligned
+
+
+def align_overlay(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
+    """Sample one overlay dataset at `frame_times` (linear; NaN outside its range)."""
+    source = ds["time"].values
+    if len(source) == len(frame_times) and np.array_equal(source, frame_times):
+        return ds
+    if len(source) == 1:
+        # One sample: shown exactly at its time, nowhere else (nothing to interpolate).
+        return ds.reindex(time=frame_times)
+    aligned = ds.interp(time=frame_times, assume_sorted=True)
+    if "heading" in aligned:
+        heading = aligned["heading"]
+        norm = ((heading**2).sum("space", skipna=False)) ** 0.5
+        aligned["heading"] = heading / norm.where(norm > 0)
+    return aligned
+
+
+def subsample_frames(fields: Any, *, source_fps: float, target_fps: float) -> Any:
+    """Keep the frames nearest to a lower frame rate.
+
+    Parameters
+    ----------
+    fields : ndarray, dask array, list of arrays or DataArray
+        Frames along the first axis (``time`` for a DataArray).
+    source_fps, target_fps : float
+        Rates in frames per second; ``target_fps <= source_fps``.
+
+    Returns
+    -------
+    Same type as `fields`
+        Frames ``round(k * source_fps / target_fps)`` for k = 0, 1, ... (lazy for
+        dask input; a DataArray keeps its matching ``time`` values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> subsample_frames(np.arange(10)[:, None], source_fps=10, target_fps=5).ravel()
+    array([0, 2, 4, 6, 8])
+    """
+    for name, value in (("source_fps", source_fps), ("target_fps", target_fps)):
+        if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    if target_fps > source_fps:
+        raise ValueError(
+            format_message(
+                f"target_fps={target_fps} is higher than source_fps={source_fps}.",
+                "subsampling only drops frames; it cannot invent new ones.",
+                [
+                    f"Use target_fps <= {source_fps}.",
+                    "To play faster or slower, change fps= of the export instead.",
+                ],
+            )
+        )
+    n = len(fields) if not isinstance(fields, xr.DataArray) else fields.sizes["time"]
+    step = source_fps / target_fps
+    index = np.unique(np.round(np.arange(0, n, step)).astype(np.intp))
+    index = index[index < n]
+    if isinstance(fields, xr.DataArray):
+        return fields.isel(time=index)
+    if isinstance(fields, list):
+        return [fields[i] for i in index]
+    if isinstance(fields, tuple):
+        return tuple(fields[i] for i in index)
+    return fields[index]

@@ -1,0 +1,199 @@
+"""`BodypartOverlay`: pose keypoints with an optional skeleton."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.validation import (
+    as_float_array,
+    check_color,
+    check_finite,
+    check_names_exist,
+    check_positive,
+    check_times,
+)
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["BodypartOverlay"]
+
+
+@dataclass
+class BodypartOverlay(Overlay):
+    """Pose keypoints, coloured per keypoint, joined by a skeleton.
+
+    Parameters
+    ----------
+    data : dict of str -> array-like of shape (n_samples, n_dims)
+        Keypoint name -> positions in environment units.
+    times : array-like of shape (n_samples,) or dict of str -> array-like, optional
+        Shared timestamps, or one timestamp vector per keypoint (each keypoint is
+        then interpolated on its own clock and may have its own length).
+        Without times every keypoint must have one sample per frame.
+    skeleton : list of (str, str), optional
+        Edges between keypoints.
+    colors : dict of str -> colour, optional
+        Colour per keypoint; keypoints not listed get a colour-blind-safe colour
+        chosen from their name (stable across calls).
+    skeleton_color : colour
+        Colour of the skeleton edges.
+    skeleton_width : float
+        Edge width in points.
+    """
+
+    data: Any
+    times: Any = None
+    skeleton: Any = None
+    colors: Any = None
+    skeleton_color: Any = "white"
+    skeleton_width: float = 2.0
+
+    kind: ClassVar[str] = "bodypart"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, Mapping) or not self.data:
+            raise TypeError(
+                "BodypartOverlay data must be a non-empty dict of keypoint name -> "
+                f"(n_samples, n_dims) array, got {type(self.data).__name__}."
+            )
+        parsed: dict[str, NDArray[np.float64]] = {}
+        for name, values in self.data.items():
+            label = f"BodypartOverlay data[{name!r}]"
+            arr = as_float_array(values, label)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2 or arr.shape[1] not in (1, 2, 3) or len(arr) == 0:
+                raise ValueError(
+                    f"{label} has shape {np.shape(values)}; expected (n_samples, n_dims)."
+                )
+            check_finite(arr, label)
+            parsed[str(name)] = arr
+        dims = {a.shape[1] for a in parsed.values()}
+        if len(dims) > 1:
+            raise ValueError(
+                f"BodypartOverlay keypoints have different dimensions: "
+                f"{ {k: a.shape for k, a in parsed.items()} }."
+            )
+        self.data = parsed
+        names = list(parsed)
+        self.times = self._parse_times(parsed)
+        self.skeleton = self._parse_skeleton(names)
+        if self.colors is not None:
+            if not isinstance(self.colors, Mapping):
+                raise TypeError("BodypartOverlay colors must be a dict of keypoint -> colour.")
+            check_names_exist(self.colors, names, "keypoint", "BodypartOverlay colors")
+            for name, color in self.colors.items():
+                check_color(color, f"BodypartOverlay colors[{name!r}]")
+        check_color(self.skeleton_color, "BodypartOverlay skeleton_color")
+        check_positive(self.skeleton_width, "BodypartOverlay skeleton_width")
+
+    def _parse_times(self, parsed: dict[str, NDArray[np.float64]]) -> Any:
+        if self.times is None:
+            lengths = {len(a) for a in parsed.values()}
+            if len(lengths) > 1:
+                raise ValueError(
+                    "BodypartOverlay keypoints have different lengths "
+                    f"{ {k: len(a) for k, a in parsed.items()} } and no times; pass times= "
+                    "(one vector per keypoint as a dict) so each is placed in time."
+                )
+            return None
+        if isinstance(self.times, Mapping):
+            check_names_exist(self.times, list(parsed), "keypoint", "BodypartOverlay times")
+            check_names_exist(
+                parsed, list(self.times), "keypoint timestamp", "BodypartOverlay data"
+            )
+            return {
+                k: check_times(self.times[k], f"BodypartOverlay times[{k!r}]", len(a))
+                for k, a in parsed.items()
+            }
+        lengths = {len(a) for a in parsed.values()}
+        if len(lengths) > 1:
+            raise ValueError(
+                "BodypartOverlay keypoints have different lengths "
+                f"{ {k: len(a) for k, a in parsed.items()} } but share one times vector; "
+                "pass times as a dict with one vector per keypoint."
+            )
+        return check_times(self.times, "BodypartOverlay times", lengths.pop())
+
+    def _parse_skeleton(self, names: list[str]) -> list[tuple[str, str]] | None:
+        if self.skeleton is None:
+            return None
+        edges = []
+        for edge in self.skeleton:
+            if isinstance(edge, str) or len(edge) != 2:
+                raise ValueError(
+                    f"BodypartOverlay skeleton edge {edge!r} is not a pair of keypoint names."
+                )
+            edges.append((str(edge[0]), str(edge[1])))
+        referenced = [n for edge in edges for n in edge]
+        check_names_exist(referenced, names, "keypoint", "BodypartOverlay skeleton")
+        return edges
+
+    @property
+    def keypoints(self) -> list[str]:
+        return list(self.data)
+
+    @property
+    def n_dims(self) -> int:
+        return int(next(iter(self.data.values())).shape[1])
+
+    def n_samples(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    def to_dataset(self, frame_times: Any = None) -> xr.Dataset:
+        """``position(time, space, keypoint)`` plus ``skeleton(edge, end)``.
+
+        With per-keypoint times the dataset's time axis is the union of all
+        timestamps; each keypoint is linearly interpolated onto it within its own
+        range (NaN outside). Linear interpolation of a piecewise-linear track at a
+        superset of its knots reproduces it, so aligning this dataset onto frame
+        times equals interpolating each keypoint on its own clock.
+        """
+        import xarray as xr
+
+        keypoints = self.keypoints
+        if isinstance(self.times, dict):
+            time = np.unique(np.concatenate(list(self.times.values())))
+            stacked = np.stack(
+                [
+                    np.column_stack(
+                        [
+                            np.interp(
+                                time, self.times[k], self.data[k][:, d], left=np.nan, right=np.nan
+                            )
+                            for d in range(self.n_dims)
+                        ]
+                    )
+                    for k in keypoints
+                ],
+                axis=-1,
+            )
+        else:
+            time = resolve_times(self, self.times, frame_times)
+            stacked = np.stack([self.data[k] for k in keypoints], axis=-1)
+        data_vars: dict[str, Any] = {"position": (("time", "space", "keypoint"), stacked)}
+        if self.skeleton:
+            data_vars["skeleton"] = (("edge", "end"), np.array(self.skeleton, dtype=object))
+        attrs: dict[str, Any] = {
+            "kind": self.kind,
+            "skeleton_color": color_attr(self.skeleton_color),
+            "skeleton_width": float(self.skeleton_width),
+            "colors": json.dumps({k: color_attr(c) for k, c in (self.colors or {}).items()}),
+        }
+        return xr.Dataset(
+            data_vars,
+            coords={
+                "time": time,
+                "space": space_coord(self.n_dims),
+                "keypoint": np.array(keypoints, dtype=object),
+            },
+            attrs=attrs,
+        )

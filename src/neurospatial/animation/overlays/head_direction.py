@@ -1,0 +1,100 @@
+"""`HeadDirectionOverlay`: heading arrows anchored at the animal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.validation import (
+    as_float_array,
+    check_color,
+    check_finite,
+    check_positive,
+    check_times,
+)
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["HeadDirectionOverlay"]
+
+
+@dataclass
+class HeadDirectionOverlay(Overlay):
+    """Head direction drawn as an arrow from the animal's position.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples,) or (n_samples, n_dims)
+        Angles in radians (counter-clockwise from +x, 2D), or direction vectors
+        (any non-zero length; they are normalized).
+    times : array-like of shape (n_samples,), optional
+        Timestamps in seconds; without them one sample per frame.
+    color : colour
+        Arrow colour.
+    length : float
+        Arrow length in environment units.
+
+    Notes
+    -----
+    Headings are stored as unit vectors ``heading(time, space)``, so they are
+    interpolated on the circle (vectors interpolated, then renormalized): no
+    wrap-around jump between 359 and 1 degrees.
+    """
+
+    data: Any
+    times: Any = None
+    color: Any = "yellow"
+    length: float = 20.0
+
+    kind: ClassVar[str] = "head_direction"
+
+    def __post_init__(self) -> None:
+        data = as_float_array(self.data, "HeadDirectionOverlay data")
+        if data.ndim == 2 and data.shape[1] == 1:
+            data = data[:, 0]
+        if (
+            len(data) == 0
+            or data.ndim not in (1, 2)
+            or (data.ndim == 2 and data.shape[1] not in (2, 3))
+        ):
+            raise ValueError(
+                f"HeadDirectionOverlay data has shape {np.shape(self.data)}; expected "
+                "(n_samples,) angles in radians or (n_samples, n_dims) vectors."
+            )
+        check_finite(data, "HeadDirectionOverlay data")
+        if data.ndim == 1:
+            data = np.column_stack([np.cos(data), np.sin(data)])
+        norms = np.linalg.norm(data, axis=1)
+        zero = np.flatnonzero(norms == 0)
+        if len(zero):
+            raise ValueError(
+                f"HeadDirectionOverlay data has {len(zero)} zero-length vector(s), first at "
+                f"indices {zero[:5].tolist()}.\nWHY: a zero vector has no direction.\n"
+                "HOW: drop those samples (with their times) or pass angles in radians."
+            )
+        self.data = data / norms[:, None]
+        if self.times is not None:
+            self.times = check_times(self.times, "HeadDirectionOverlay times", len(data))
+        check_color(self.color, "HeadDirectionOverlay color")
+        check_positive(self.length, "HeadDirectionOverlay length")
+
+    def n_samples(self) -> int:
+        return len(self.data)
+
+    def to_dataset(self, frame_times: Any = None) -> xr.Dataset:
+        import xarray as xr
+
+        time = resolve_times(self, self.times, frame_times)
+        return xr.Dataset(
+            {"heading": (("time", "space"), self.data)},
+            coords={"time": time, "space": space_coord(self.data.shape[1])},
+            attrs={
+                "kind": self.kind,
+                "color": color_attr(self.color),
+                "length": float(self.length),
+            },
+        )

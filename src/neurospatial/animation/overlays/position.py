@@ -1,0 +1,91 @@
+"""`PositionOverlay`: the animal's position with an optional fading trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.validation import (
+    as_float_array,
+    check_color,
+    check_finite,
+    check_positive,
+    check_times,
+)
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["PositionOverlay"]
+
+
+@dataclass
+class PositionOverlay(Overlay):
+    """Position marker with an optional trail.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples, n_dims)
+        Positions in environment units ((n_samples,) is accepted for 1D).
+    times : array-like of shape (n_samples,), optional
+        Timestamps in seconds. Without them the overlay must have one sample
+        per frame.
+    color : str or tuple
+        Any matplotlib colour.
+    size : float
+        Marker diameter in points.
+    trail_length : int, optional
+        Number of past frames drawn as a fading trail (None: no trail).
+    """
+
+    data: Any
+    times: Any = None
+    color: Any = "red"
+    size: float = 10.0
+    trail_length: int | None = None
+
+    kind: ClassVar[str] = "position"
+
+    def __post_init__(self) -> None:
+        data = as_float_array(self.data, "PositionOverlay data")
+        if data.ndim == 1:
+            data = data[:, None]
+        if data.ndim != 2 or data.shape[1] not in (1, 2, 3) or len(data) == 0:
+            raise ValueError(
+                f"PositionOverlay data has shape {np.shape(self.data)}; expected "
+                "(n_samples, n_dims) with n_dims 1, 2 or 3 and at least one sample."
+            )
+        check_finite(data, "PositionOverlay data")
+        self.data = data
+        if self.times is not None:
+            self.times = check_times(self.times, "PositionOverlay times", len(data))
+        check_color(self.color, "PositionOverlay color")
+        check_positive(self.size, "PositionOverlay size")
+        check_positive(
+            self.trail_length, "PositionOverlay trail_length", allow_none=True, integer=True
+        )
+        if self.trail_length is not None:
+            self.trail_length = int(self.trail_length)
+
+    def n_samples(self) -> int:
+        return len(self.data)
+
+    def to_dataset(self, frame_times: Any = None) -> xr.Dataset:
+        import xarray as xr
+
+        time = resolve_times(self, self.times, frame_times)
+        attrs: dict[str, Any] = {
+            "kind": self.kind,
+            "color": color_attr(self.color),
+            "size": float(self.size),
+        }
+        if self.trail_length is not None:
+            attrs["trail_length"] = self.trail_length
+        return xr.Dataset(
+            {"position": (("time", "space"), self.data)},
+            coords={"time": time, "space": space_coord(self.data.shape[1])},
+            attrs=attrs,
+        )

@@ -1,0 +1,381 @@
+"""The scene: one ``xr.DataTree`` holding fields, environment and overlays.
+
+Layout::
+
+    /                 attrs: schema version, fps, cmap, vmin, vmax, title, regions style
+    /fields           field(time, bin)      (dask-backed when the input was)
+    /environment      Environment.to_dataset()
+    /overlays/<name>  one dataset per overlay, each with its own ``time``
+
+`build_scene` validates everything once; `align_scene` (in ``alignment.py``)
+interpolates overlays onto the frame times; renderers trust the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from neurospatial.animation.errors import format_message
+from neurospatial.animation.overlays.base import Overlay
+from neurospatial.animation.validation import (
+    check_bounds,
+    check_names_exist,
+    check_overlap,
+    check_times,
+)
+
+if TYPE_CHECKING:
+    from neurospatial.environment import Environment
+
+__all__ = ["SCHEMA_VERSION", "build_scene", "open_scene", "scene_environment", "scene_style"]
+
+SCHEMA_VERSION = 1
+SCENE_KIND = "neurospatial.scene"
+#: Target size of one stored field chunk (frames x bins x 8 bytes).
+_CHUNK_BYTES = 2**20
+
+
+def build_scene(
+    env: Environment,
+    fields: Any,
+    *,
+    overlays: Overlay | Sequence[Overlay] | None = None,
+    frame_times: Any = None,
+    fps: float = 30,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    title: str | None = None,
+    show_regions: bool | Sequence[str] = False,
+    region_alpha: float = 0.3,
+) -> xr.DataTree:
+    """Validate fields and overlays against an environment and assemble a scene.
+
+    Parameters
+    ----------
+    env : Environment
+    fields : array-like, list of arrays, dask array or DataArray
+        Values per active bin over time: an array of shape (n_frames, n_bins), a
+        list of n_frames arrays of shape (n_bins,), or a DataArray with dims
+        ``(time, bin)`` (its ``time`` coordinate is used as frame times when
+        `frame_times` is not given). Dask input stays lazy. NaN means "no data".
+    overlays : overlay or list of overlays, optional
+        `PositionOverlay`, `BodypartOverlay`, `HeadDirectionOverlay`, ...
+    frame_times : array-like of shape (n_frames,), optional
+        Time of each frame in seconds; default ``arange(n_frames) / fps``.
+    fps : float
+        Playback rate of exported animations.
+    cmap, vmin, vmax : colour mapping; vmin/vmax default to the global finite
+        min/max over all frames.
+    title : str, optional
+    show_regions : bool or list of str
+        Draw all of ``env.regions`` (True) or the named ones.
+    region_alpha : float
+        Fill opacity of polygon regions, in [0, 1].
+
+    Returns
+    -------
+    xr.DataTree
+        The scene; store it with ``scene.to_zarr(path)``, reopen with `open_scene`.
+    """
+    field = _as_field_array(fields, env)
+    n_frames = field.sizes["time"]
+    _check_positive_number(fps, "fps")
+    if frame_times is None:
+        if "time" in field.coords:
+            times = check_times(field["time"].values, "fields time coordinate")
+        else:
+            times = np.arange(n_frames, dtype=np.float64) / float(fps)
+    else:
+        times = check_times(frame_times, "frame_times")
+        if len(times) != n_frames:
+            raise ValueError(
+                format_message(
+                    f"frame_times has {len(times)} entries but fields has {n_frames} frames.",
+                    "each frame needs exactly one time.",
+                    [
+                        "Pass one time per frame (len(frame_times) == len(fields)).",
+                        "Omit frame_times to use arange(n_frames) / fps.",
+                    ],
+                )
+            )
+    field = field.assign_coords(time=times)
+
+    _check_cmap(cmap)
+    if not (0.0 <= float(region_alpha) <= 1.0):
+        raise ValueError(f"region_alpha must be in [0, 1], got {region_alpha!r}.")
+    if not isinstance(show_regions, bool):
+        show_regions = [str(n) for n in show_regions]
+        check_names_exist(show_regions, list(env.regions), "region", "show_regions")
+    vmin, vmax = _color_limits(field, vmin, vmax)
+
+    nodes: dict[str, xr.Dataset] = {
+        "/": xr.Dataset(
+            attrs={
+                "kind": SCENE_KIND,
+                "schema_version": SCHEMA_VERSION,
+                "fps": float(fps),
+                "cmap": str(cmap),
+                "vmin": vmin,
+                "vmax": vmax,
+                "title": "" if title is None else str(title),
+                "show_regions": json.dumps(show_regions),
+                "region_alpha": float(region_alpha),
+            }
+        ),
+        "/fields": field.to_dataset(name="field"),
+        "/environment": env.to_dataset(),
+    }
+    named = _named(overlays)
+    nodes["/"].attrs["overlays"] = json.dumps([name for name, _ in named])
+    for name, overlay in named:
+        ds = overlay.to_dataset(frame_times=times)
+        _check_against_env(name, ds, env)
+        if overlay.has_own_times():
+            check_overlap(name, ds["time"].values, times)
+        nodes[f"/overlays/{name}"] = ds
+    return xr.DataTree.from_dict(nodes)
+
+
+def open_scene(path: str | os.PathLike[str]) -> xr.DataTree:
+    """Open a scene written with ``scene.to_zarr(path)``, lazily (dask-backed)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No scene at {path!r}: the path does not exist.")
+    not_a_scene = format_message(
+        f"{path!r} is not a neurospatial scene.",
+        f"a scene is a zarr store whose root has attrs kind={SCENE_KIND!r} and a schema_version.",
+        [
+            "Write scenes with build_scene(...).to_zarr(path).",
+            "Check the path points at the store's root folder.",
+        ],
+    )
+    try:
+        tree = xr.open_datatree(path, engine="zarr", chunks={}, consolidated=False)
+    except Exception as exc:  # zarr/xarray raise many types for "not a store"
+        raise ValueError(not_a_scene) from exc
+    if tree.attrs.get("kind") != SCENE_KIND or "fields" not in tree.children:
+        raise ValueError(not_a_scene)
+    version = int(tree.attrs.get("schema_version", -1))
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path!r} has scene schema version {version}, newer than this neurospatial "
+            f"supports ({SCHEMA_VERSION}). Upgrade neurospatial to read it."
+        )
+    return tree
+
+
+def scene_environment(scene: xr.DataTree) -> Environment:
+    """The `Environment` stored in a scene."""
+    from neurospatial.environment import Environment
+
+    return Environment.from_dataset(scene["environment"].to_dataset())
+
+
+def scene_style(scene: xr.DataTree) -> dict[str, Any]:
+    """Style attrs of a scene, decoded (``show_regions`` back to bool or list)."""
+    attrs = {str(k): v for k, v in scene.attrs.items()}
+    attrs["show_regions"] = json.loads(attrs.get("show_regions", "false"))
+    return attrs
+
+
+def scene_overlays(scene: xr.DataTree) -> dict[str, xr.Dataset]:
+    """Overlay datasets by name, in the order they were given (drawing order)."""
+    if "overlays" not in scene.children:
+        return {}
+    nodes = scene["overlays"].children
+    return {name: nodes[name].to_dataset() for name in json.loads(scene.attrs["overlays"])}
+
+
+# --------------------------------------------------------------------------- helpers
+def _named(overlays: Overlay | Sequence[Overlay] | None) -> list[tuple[str, Overlay]]:
+    if overlays is None:
+        return []
+    if isinstance(overlays, Overlay):
+        overlays = [overlays]
+    counts: dict[str, int] = {}
+    named = []
+    for overlay in overlays:
+        if not isinstance(overlay, Overlay):
+            raise TypeError(
+                f"overlays must be overlay objects (PositionOverlay, BodypartOverlay, ...), "
+                f"got {type(overlay).__name__}."
+            )
+        counts[overlay.kind] = counts.get(overlay.kind, 0) + 1
+        n = counts[overlay.kind]
+        named.append((overlay.kind if n == 1 else f"{overlay.kind}_{n}", overlay))
+    return named
+
+
+def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
+    """Normalize the accepted field inputs to a DataArray ``field(time, bin)``."""
+    import dask.array as da
+
+    if isinstance(fields, xr.DataArray):
+        if fields.dims != ("time", "bin"):
+            raise ValueError(
+                f"fields DataArray has dims {fields.dims}; expected ('time', 'bin').\n"
+                "HOW: rename/transpose, e.g. fields.transpose('time', 'bin')."
+            )
+        arr: Any = fields.data
+        time = fields["time"].values if "time" in fields.coords else None
+    else:
+        if isinstance(fields, list | tuple):
+            if len(fields) == 0:
+                raise ValueError(_empty_fields_message())
+            parts = [f if isinstance(f, da.Array) else np.asarray(f) for f in fields]
+            shapes = sorted({tuple(p.shape) for p in parts})
+            if len(shapes) > 1:
+                raise ValueError(
+                    f"fields list holds arrays of different shapes {shapes}; every frame "
+                    f"must have shape ({env.n_bins},)."
+                )
+            lazy = any(isinstance(p, da.Array) for p in parts)
+            arr = da.stack(parts) if lazy else np.stack(parts)
+        else:
+            arr = fields if isinstance(fields, da.Array) else np.asarray(fields)
+        time = None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(
+            f"fields must be numeric, got dtype {arr.dtype}.\n"
+            "HOW: convert with np.asarray(fields, dtype=float)."
+        )
+    if arr.ndim != 2 or 0 in arr.shape:
+        if arr.size == 0:
+            raise ValueError(_empty_fields_message())
+        raise ValueError(
+            format_message(
+                f"fields has shape {arr.shape}; expected (n_frames, n_bins) = "
+                f"(n_frames, {env.n_bins}).",
+                "each frame holds one value per active bin of the environment.",
+                [
+                    "For a single frame, add a time axis: fields[None, :].",
+                    "For grid-shaped arrays, keep active bins: grid[..., env.active_mask].",
+                ],
+            )
+        )
+    if arr.shape[1] != env.n_bins:
+        raise ValueError(
+            format_message(
+                f"fields has {arr.shape[1]} values per frame but the environment has "
+                f"{env.n_bins} active bins (fields shape {arr.shape}).",
+                "field values are drawn bin by bin, so the counts must match.",
+                [
+                    "Compute the fields on this environment (same bin_size and samples).",
+                    "Check for a transposed array: expected (n_frames, n_bins).",
+                ],
+            )
+        )
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    n_frames = arr.shape[0]
+    chunk = max(1, min(n_frames, _CHUNK_BYTES // (8 * env.n_bins)))
+    if isinstance(arr, da.Array):
+        time_chunks = arr.chunks[0]
+        if len(set(time_chunks[:-1])) > 1 or time_chunks[-1] > time_chunks[0]:
+            arr = arr.rechunk({0: time_chunks[0]})
+        arr = arr.rechunk({1: -1})
+    out = xr.DataArray(arr, dims=("time", "bin"), name="field")
+    if time is not None:
+        out = out.assign_coords(time=time)
+    if not isinstance(arr, da.Array):
+        out.encoding["chunks"] = (chunk, env.n_bins)
+    return out
+
+
+def _empty_fields_message() -> str:
+    return format_message(
+        "fields is empty: no frames to animate.",
+        "an animation needs at least one frame of values.",
+        ["Pass an array of shape (n_frames, n_bins) with n_frames >= 1."],
+    )
+
+
+def _color_limits(
+    field: xr.DataArray, vmin: float | None, vmax: float | None
+) -> tuple[float, float]:
+    """Global finite min/max (dask-aware, one pass), unless given."""
+    if vmin is None or vmax is None:
+        import dask
+        import dask.array as da
+
+        data = field.data
+        finite = (
+            da.where(da.isfinite(data), data, np.nan)
+            if isinstance(data, da.Array)
+            else np.where(np.isfinite(data), data, np.nan)
+        )
+        if isinstance(data, da.Array):
+            lo, hi = dask.compute(da.nanmin(finite), da.nanmax(finite))
+        elif np.isnan(finite).all():
+            lo, hi = np.nan, np.nan
+        else:
+            lo, hi = np.nanmin(finite), np.nanmax(finite)
+        lo = 0.0 if not np.isfinite(lo) else float(lo)
+        hi = 1.0 if not np.isfinite(hi) else float(hi)
+        vmin = lo if vmin is None else vmin
+        vmax = hi if vmax is None else vmax
+    vmin, vmax = float(vmin), float(vmax)
+    if not (np.isfinite(vmin) and np.isfinite(vmax)) or vmin > vmax:
+        raise ValueError(f"vmin/vmax must be finite with vmin <= vmax, got {vmin}, {vmax}.")
+    if vmin == vmax:
+        vmax = vmin + 1.0
+    return vmin, vmax
+
+
+def _check_positive_number(value: Any, name: str) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.number)
+        or not (np.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+
+
+def _check_cmap(cmap: Any) -> None:
+    from matplotlib import colormaps
+
+    if not isinstance(cmap, str) or cmap not in colormaps:
+        import difflib
+
+        close = (
+            difflib.get_close_matches(str(cmap), list(colormaps), 3)
+            if isinstance(cmap, str)
+            else []
+        )
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"cmap={cmap!r} is not a registered matplotlib colormap name.{hint}\n"
+            "HOW: use a name such as 'viridis', 'magma' or 'hot'."
+        )
+
+
+def _check_against_env(name: str, ds: xr.Dataset, env: Environment) -> None:
+    """Dimension count and bounds of an overlay dataset against the environment."""
+    n_space = ds.sizes.get("space")
+    if n_space is not None and n_space != env.n_dims:
+        var = next(v for v in ("position", "heading") if v in ds)
+        raise ValueError(
+            format_message(
+                f"Overlay {name!r}: {var} has shape {tuple(ds[var].shape)} with "
+                f"{n_space} spatial dims; expected {env.n_dims} for this {env.n_dims}D "
+                f"environment (shape (n_samples, {env.n_dims})).",
+                "overlay coordinates must have one column per environment dimension.",
+                [
+                    f"Pass data of shape (n_samples, {env.n_dims}) in environment units.",
+                    "Check that the overlay belongs to this environment.",
+                ],
+            )
+        )
+    if "position" in ds:
+        values: NDArray[np.float64] = np.moveaxis(ds["position"].values, 1, -1)
+        check_bounds(name, values, env.dimension_ranges, env.units)

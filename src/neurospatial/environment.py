@@ -1,0 +1,339 @@
+"""`Environment`: a discretized space (bins) with named regions.
+
+Only the regular ``"grid"`` layout exists today. Everything downstream (place
+fields, the scene, renderers) talks to an environment through layout-neutral
+members – `bin_centers`, `bin_at`, `n_bins`, `dimension_ranges`, `to_dataset` –
+so other layouts (hexagonal, graph/1D track, masked polygons) can be added
+without touching the animation code. Grid-only members (`grid_edges`,
+`grid_shape`, `active_mask`) are documented as such.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from neurospatial.regions import Regions
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from scipy.sparse import csr_matrix
+    from scipy.spatial import cKDTree
+
+__all__ = ["Environment"]
+
+SPACE_NAMES = ("x", "y", "z")
+_CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active")
+
+
+class Environment:
+    """A discretized N-dimensional space (1, 2 or 3 dims) with named regions.
+
+    Build one with `Environment.from_samples`. Bins are numbered 0..n_bins-1
+    over the *active* bins only; every per-bin array (fields, occupancy) uses that
+    order, which is the C order of the grid restricted to active bins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurospatial import Environment
+    >>> rng = np.random.default_rng(0)
+    >>> positions = rng.uniform(0, 100, size=(5000, 2))
+    >>> env = Environment.from_samples(positions, bin_size=10.0)
+    >>> env.n_dims, env.grid_shape
+    (2, (10, 10))
+    """
+
+    def __init__(
+        self,
+        grid_edges: tuple[NDArray[np.float64], ...],
+        active_mask: NDArray[np.bool_],
+        *,
+        units: str = "cm",
+        regions: Regions | None = None,
+        name: str = "",
+    ) -> None:
+        self._grid_edges = tuple(np.asarray(e, dtype=np.float64) for e in grid_edges)
+        self._active_mask = np.asarray(active_mask, dtype=bool)
+        n_dims = len(self._grid_edges)
+        if n_dims not in (1, 2, 3):
+            raise ValueError(f"Environments have 1, 2 or 3 dimensions, got {n_dims}.")
+        expected = tuple(len(e) - 1 for e in self._grid_edges)
+        if self._active_mask.shape != expected:
+            raise ValueError(
+                f"active_mask has shape {self._active_mask.shape}, expected {expected} "
+                "(one entry per grid bin)."
+            )
+        self.units = units
+        self.name = name
+        self.regions = regions if regions is not None else Regions(n_dims)
+        self._kdtree: cKDTree | None = None
+        self._kernels: dict[float, csr_matrix] = {}
+
+    # ------------------------------------------------------------------ factory
+    @classmethod
+    def from_samples(
+        cls,
+        positions: ArrayLike,
+        bin_size: float | ArrayLike,
+        *,
+        units: str = "cm",
+        infer_active_bins: bool = True,
+        bin_count_threshold: int = 0,
+        name: str = "",
+    ) -> Environment:
+        """Build a regular grid covering position samples.
+
+        Parameters
+        ----------
+        positions : array-like of shape (n_samples, n_dims)
+            Samples of the animal's position (n_dims is 1, 2 or 3). Non-finite
+            rows are ignored.
+        bin_size : float or sequence of float
+            Bin side length in environment units, one value or one per dimension.
+        units : str
+            Unit label of the coordinates (drawn on axes).
+        infer_active_bins : bool
+            If True, only bins with more than `bin_count_threshold` samples are
+            active; otherwise every grid bin is active.
+        bin_count_threshold : int
+            Minimum sample count a bin must exceed to be active.
+
+        Notes
+        -----
+        Per dimension the grid has ``floor(extent / bin_size) + 1`` bins,
+        centred on the data's range, so no sample lies on the outer edges.
+        """
+        pos = np.asarray(positions, dtype=np.float64)
+        if pos.ndim == 1:
+            pos = pos[:, None]
+        if pos.ndim != 2 or pos.shape[1] not in (1, 2, 3):
+            raise ValueError(
+                f"positions has shape {np.shape(positions)}, expected (n_samples, n_dims) "
+                "with n_dims in 1, 2, 3.\nHOW: stack coordinates as columns, e.g. "
+                "np.column_stack([x, y])."
+            )
+        pos = pos[np.all(np.isfinite(pos), axis=1)]
+        if len(pos) == 0:
+            raise ValueError("positions has no finite samples; cannot infer the extent.")
+        n_dims = pos.shape[1]
+        sizes = np.broadcast_to(np.asarray(bin_size, dtype=np.float64), (n_dims,))
+        if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
+            raise ValueError(f"bin_size must be positive and finite, got {bin_size!r}.")
+        lo, hi = pos.min(axis=0), pos.max(axis=0)
+        n = np.floor((hi - lo) / sizes + 1e-9).astype(int) + 1
+        start = (lo + hi) / 2 - n * sizes / 2
+        edges = tuple(start[d] + sizes[d] * np.arange(n[d] + 1) for d in range(n_dims))
+        if infer_active_bins:
+            counts, _ = np.histogramdd(pos, bins=edges)
+            active = counts > bin_count_threshold
+            if not active.any():
+                raise ValueError(
+                    f"No bin has more than bin_count_threshold={bin_count_threshold} samples.\n"
+                    "HOW: lower bin_count_threshold or increase bin_size."
+                )
+        else:
+            active = np.ones(tuple(n), dtype=bool)
+        return cls(edges, active, units=units, name=name)
+
+    # --------------------------------------------------------------- properties
+    @property
+    def layout(self) -> str:
+        """Layout kind: ``"grid"`` (regular grid; the only layout so far)."""
+        return "grid"
+
+    @property
+    def n_dims(self) -> int:
+        return len(self._grid_edges)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of active bins."""
+        return int(self._active_mask.sum())
+
+    @property
+    def grid_edges(self) -> tuple[NDArray[np.float64], ...]:
+        """Bin edges per dimension (grid layouts)."""
+        return self._grid_edges
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        """Number of grid bins per dimension, in (x, y, z) order (grid layouts)."""
+        return self._active_mask.shape
+
+    @property
+    def active_mask(self) -> NDArray[np.bool_]:
+        """Boolean array of `grid_shape`, True for active bins (grid layouts)."""
+        return self._active_mask
+
+    @property
+    def bin_sizes(self) -> NDArray[np.float64]:
+        """Bin side length per dimension."""
+        return np.array([e[1] - e[0] for e in self._grid_edges])
+
+    @property
+    def dimension_ranges(self) -> tuple[tuple[float, float], ...]:
+        """Per-dimension (min, max) of the discretized space."""
+        return tuple((float(e[0]), float(e[-1])) for e in self._grid_edges)
+
+    @cached_property
+    def bin_centers(self) -> NDArray[np.float64]:
+        """Array of shape (n_bins, n_dims): centre of each active bin."""
+        centres = [(e[:-1] + e[1:]) / 2 for e in self._grid_edges]
+        mesh = np.meshgrid(*centres, indexing="ij")
+        return np.stack([m[self._active_mask] for m in mesh], axis=1)
+
+    @cached_property
+    def _grid_to_active(self) -> NDArray[np.int64]:
+        """Flat grid index -> active bin index (-1 for inactive grid bins)."""
+        lookup = np.full(self._active_mask.size, -1, dtype=np.int64)
+        lookup[self._flat_active_index] = np.arange(self.n_bins)
+        return lookup
+
+    @cached_property
+    def _flat_active_index(self) -> NDArray[np.int64]:
+        return np.flatnonzero(self._active_mask.ravel())
+
+    # ------------------------------------------------------------------ queries
+    def bin_at(self, points: ArrayLike) -> NDArray[np.int64]:
+        """Active bin index of each point, -1 outside the environment.
+
+        Parameters
+        ----------
+        points : array-like of shape (n_points, n_dims)
+        """
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, self.n_dims)
+        inside = np.all(np.isfinite(pts), axis=1)
+        pts = np.where(np.isfinite(pts), pts, 0.0)
+        idx = []
+        for d, edges in enumerate(self._grid_edges):
+            i = np.floor((pts[:, d] - edges[0]) / (edges[1] - edges[0])).astype(np.int64)
+            # Points on the far edge belong to the last bin.
+            i[pts[:, d] == edges[-1]] = len(edges) - 2
+            inside &= (i >= 0) & (i < len(edges) - 1)
+            idx.append(np.where(inside, i, 0))
+        flat = np.ravel_multi_index(tuple(idx), self.grid_shape)
+        return np.where(inside, self._grid_to_active[flat], -1)
+
+    def to_grid(self, values: ArrayLike, fill: float = np.nan) -> NDArray[np.float64]:
+        """Scatter per-bin values of shape (..., n_bins) onto the grid, (..., *grid_shape)."""
+        vals = np.asarray(values, dtype=np.float64)
+        out = np.full((*vals.shape[:-1], self._active_mask.size), fill)
+        out[..., self._flat_active_index] = vals
+        return out.reshape(*vals.shape[:-1], *self.grid_shape)
+
+    def kdtree(self) -> cKDTree:
+        """KD-tree over `bin_centers` (cached; dropped by ``clear_cache(kdtree=True)``)."""
+        if self._kdtree is None:
+            from scipy.spatial import cKDTree
+
+            self._kdtree = cKDTree(self.bin_centers)
+        return self._kdtree
+
+    def smoothing_kernel(self, bandwidth: float) -> csr_matrix:
+        """Sparse Gaussian kernel over bins, K[i, j] = exp(-d_ij^2 / 2 bw^2), d <= 4 bw.
+
+        Cached per bandwidth; dropped by ``clear_cache(kernels=True)``.
+        """
+        key = float(bandwidth)
+        kernel = self._kernels.get(key)
+        if kernel is None:
+            tree = self.kdtree()
+            dist = tree.sparse_distance_matrix(tree, 4.0 * key, output_type="coo_matrix")
+            dist.data = np.exp(-0.5 * (dist.data / key) ** 2)
+            kernel = dist.tocsr()
+            kernel.setdiag(1.0)  # zero distances are not stored by the sparse matrix
+            self._kernels[key] = kernel
+        return kernel
+
+    # -------------------------------------------------------------------- cache
+    def clear_cache(
+        self, *, kdtree: bool = True, kernels: bool = True, cached_properties: bool = True
+    ) -> None:
+        """Drop cached derived state (it is rebuilt on demand).
+
+        Useful before pickling an environment to worker processes, or to free
+        memory after heavy smoothing.
+        """
+        if kdtree:
+            self._kdtree = None
+        if kernels:
+            self._kernels = {}
+        if cached_properties:
+            for name in _CACHED_PROPERTIES:
+                self.__dict__.pop(name, None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_kdtree"] = None
+        state["_kernels"] = {}
+        for name in _CACHED_PROPERTIES:
+            state.pop(name, None)
+        return state
+
+    # ------------------------------------------------------------ serialization
+    def to_dataset(self) -> xr.Dataset:
+        """Lossless description as an ``xr.Dataset`` (bins, grid, units, regions)."""
+        import xarray as xr
+
+        space = np.array(SPACE_NAMES[: self.n_dims], dtype=object)
+        data_vars: dict[str, Any] = {
+            "bin_center": (("bin", "space"), self.bin_centers),
+            "active_mask": (tuple(f"grid_{s}" for s in space), self._active_mask),
+        }
+        for s, edges in zip(space, self._grid_edges, strict=True):
+            data_vars[f"edges_{s}"] = (f"grid_edge_{s}", edges)
+        attrs = {
+            "layout": self.layout,
+            "units": self.units,
+            "name": self.name,
+            "regions": self.regions.to_json(),
+        }
+        return xr.Dataset(data_vars, coords={"space": space}, attrs=attrs)
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> Environment:
+        """Rebuild an environment written by `to_dataset`."""
+        layout = ds.attrs.get("layout")
+        if layout != "grid":
+            raise ValueError(f"Unsupported environment layout {layout!r} (known: 'grid').")
+        space = [str(s) for s in ds["space"].values]
+        edges = tuple(np.asarray(ds[f"edges_{s}"].values, dtype=np.float64) for s in space)
+        active = np.asarray(ds["active_mask"].values, dtype=bool)
+        regions = Regions.from_json(len(space), ds.attrs.get("regions", "{}"))
+        return cls(
+            edges,
+            active,
+            units=str(ds.attrs.get("units", "cm")),
+            regions=regions,
+            name=str(ds.attrs.get("name", "")),
+        )
+
+    def __repr__(self) -> str:
+        ranges = ", ".join(
+            f"{s}=[{lo:g}, {hi:g}]"
+            for s, (lo, hi) in zip(SPACE_NAMES, self.dimension_ranges, strict=False)
+        )
+        return (
+            f"Environment(layout={self.layout!r}, n_dims={self.n_dims}, n_bins={self.n_bins}, "
+            f"grid_shape={self.grid_shape}, {ranges} {self.units}, regions={list(self.regions)})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Environment):
+            return NotImplemented
+        return (
+            self.units == other.units
+            and self.grid_shape == other.grid_shape
+            and all(
+                np.array_equal(a, b)
+                for a, b in zip(self._grid_edges, other._grid_edges, strict=True)
+            )
+            and np.array_equal(self._active_mask, other._active_mask)
+            and dict(self.regions) == dict(other.regions)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
