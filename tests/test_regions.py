@@ -32,7 +32,7 @@ def test_region_errors(env2d, env1d):
     with pytest.raises(ValueError, match="both"):
         env2d.regions.add("a", point=(0, 0), polygon=[(0, 0), (1, 0), (0, 1)])
     env2d.regions.add("a", point=(0, 0))
-    with pytest.raises(KeyError, match="already exists"):
+    with pytest.raises(ValueError, match="already exists"):
         env2d.regions.add("a", point=(1, 1))
     with pytest.raises(ValueError, match="2D environment"):
         env1d.regions.add("seg", polygon=[(0, 0), (1, 0), (0, 1)])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import re
 import resource
 import shutil
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from session import make_session  # noqa: E402
+from session import make_session
 
 
 def _ffprobe_size(path: Path) -> tuple[int | None, int | None, int | None]:

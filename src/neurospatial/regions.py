@@ -118,7 +118,7 @@ class Regions(MutableMapping[str, Region]):
                 "regions.add('arm', polygon=[(0, 0), (10, 0), (10, 5)])."
             )
         if name in self._data:
-            raise KeyError(
+            raise ValueError(
                 f"Region {name!r} already exists.\n"
                 "WHY: region names are unique within an environment.\n"
                 f"HOW: choose another name, or remove it first with del env.regions[{name!r}]."

@@ -228,11 +228,12 @@ def test_position_3d_in_2d_environment():
     rng = np.random.default_rng(20)
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 6, n_dims=3))
-    with pytest.raises(ValueError, match=r"Overlay 'position': position has shape \(6, 3\)") as exc:
+    with pytest.raises(
+        ValueError, match=r"Overlay 'position': position data has shape \(6, 3\)"
+    ) as exc:
         build_scene(env, _fields(rng, env, 6), overlays=overlay)
     msg = str(exc.value)
-    assert "with 3 spatial dims; expected 2 for this 2D environment" in msg
-    assert "(shape (n_samples, 2))" in msg
+    assert "expected (n_samples, 2) for this 2D environment" in msg
     assert "1. Pass data of shape (n_samples, 2) in environment units." in msg
     _has_what_why_how(msg, 2)
 
@@ -242,7 +243,7 @@ def test_position_1d_in_2d_environment():
     env = _env2d(rng)
     overlay = PositionOverlay(rng.uniform(20, 80, 4), times=[0.0, 1.0, 2.0, 3.0])
     with pytest.raises(
-        ValueError, match=r"position has shape \(4, 1\) with 1 spatial dims; expected 2 for this 2D"
+        ValueError, match=r"position data has shape \(4, 1\); expected \(n_samples, 2\) for this 2D"
     ):
         build_scene(env, _fields(rng, env, 4), overlays=overlay, frame_times=[0.0, 1.0, 2.0, 3.0])
 
@@ -253,8 +254,8 @@ def test_position_2d_in_1d_environment():
     overlay = PositionOverlay(_inside(rng, 3))
     with pytest.raises(
         ValueError,
-        match=r"position has shape \(3, 2\) with 2 spatial dims; expected 1 for this 1D "
-        r"environment \(shape \(n_samples, 1\)\)",
+        match=r"position data has shape \(3, 2\); expected \(n_samples, 1\) for this 1D "
+        r"environment",
     ):
         build_scene(env, _fields(rng, env, 3), overlays=overlay)
 
@@ -264,7 +265,9 @@ def test_bodypart_3d_in_2d_environment_names_overlay():
     env = _env2d(rng)
     overlay = BodypartOverlay({"nose": _inside(rng, 5, 3), "tail": _inside(rng, 5, 3)})
     with pytest.raises(
-        ValueError, match=r"Overlay 'bodypart': position has shape \(5, 3, 2\) with 3 spatial dims"
+        ValueError,
+        match=r"Overlay 'bodypart': position data has shape \(5, 3\) per keypoint; "
+        r"expected \(n_samples, 2\)",
     ):
         build_scene(env, _fields(rng, env, 5), overlays=overlay)
 
@@ -275,7 +278,8 @@ def test_head_direction_3d_in_2d_environment():
     overlay = HeadDirectionOverlay(rng.normal(size=(5, 3)))
     with pytest.raises(
         ValueError,
-        match=r"Overlay 'head_direction': heading has shape \(5, 3\) with 3 spatial dims; expected 2",
+        match=r"Overlay 'head_direction': heading data has shape \(5, 3\); "
+        r"expected \(n_samples, 2\)",
     ):
         build_scene(env, _fields(rng, env, 5), overlays=overlay)
 
@@ -661,10 +665,10 @@ def test_fields_non_numeric():
     rng = np.random.default_rng(75)
     env = _env2d(rng)
     strings = np.array([["a"] * env.n_bins] * 2)
-    with pytest.raises(TypeError, match=r"fields must be numeric, got dtype <U1\."):
+    with pytest.raises(TypeError, match=r"fields must be real numbers, got dtype <U1\."):
         build_scene(env, strings)
     objects = rng.random((2, env.n_bins)).astype(object)
-    with pytest.raises(TypeError, match=r"fields must be numeric, got dtype object\."):
+    with pytest.raises(TypeError, match=r"fields must be real numbers, got dtype object\."):
         build_scene(env, objects)
 
 
@@ -821,7 +825,8 @@ def test_region_alpha_outside_unit_interval(alpha):
     rng = np.random.default_rng(112)
     env = _env2d(rng)
     with pytest.raises(
-        ValueError, match=rf"region_alpha must be in \[0, 1\], got {re.escape(repr(alpha))}\."
+        ValueError,
+        match=rf"region_alpha must be a number in \[0, 1\], got {re.escape(repr(alpha))}\.",
     ):
         build_scene(env, _fields(rng, env, 3), region_alpha=alpha)
 
@@ -865,7 +870,7 @@ def test_region_add_duplicate_name():
     rng = np.random.default_rng(122)
     env = _env2d(rng)
     env.regions.add("goal", point=(1.0, 2.0))
-    with pytest.raises(KeyError, match=r"Region 'goal' already exists\.") as exc:
+    with pytest.raises(ValueError, match=r"Region 'goal' already exists\.") as exc:
         env.regions.add("goal", point=(3.0, 4.0))
     assert "del env.regions['goal']" in exc.value.args[0]
     np.testing.assert_array_equal(env.regions["goal"].coords, [1.0, 2.0])

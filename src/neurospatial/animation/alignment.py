@@ -60,7 +60,9 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
         "/environment": scene["environment"].to_dataset(),
     }
     for name, ds in scene_overlays(scene).items():
-        if check_new:
+        if ds.attrs.get("frame_locked"):
+            ds = ds.assign_coords(time=times)  # 1:1 with frames, whatever their times
+        elif check_new:
             check_overlap(name, ds["time"].values, times)
         nodes[f"/overlays/{name}"] = align_overlay(ds, times)
     aligned = xr.DataTree.from_dict(nodes)
@@ -107,7 +109,12 @@ def subsample_frames(fields: Any, *, source_fps: float, target_fps: float) -> An
     array([0, 2, 4, 6, 8])
     """
     for name, value in (("source_fps", source_fps), ("target_fps", target_fps)):
-        if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.number)
+            or not np.isfinite(value)
+            or value <= 0
+        ):
             raise ValueError(f"{name} must be a positive number, got {value!r}.")
     if target_fps > source_fps:
         raise ValueError(

@@ -109,8 +109,18 @@ def build_scene(
     field = field.assign_coords(time=times)
 
     _check_cmap(cmap)
-    if not (0.0 <= float(region_alpha) <= 1.0):
-        raise ValueError(f"region_alpha must be in [0, 1], got {region_alpha!r}.")
+    if not isinstance(region_alpha, int | float | np.number) or not (
+        0.0 <= float(region_alpha) <= 1.0
+    ):
+        raise ValueError(
+            format_message(
+                f"region_alpha must be a number in [0, 1], got {region_alpha!r}.",
+                "it is the fill opacity of polygon regions.",
+                ["Use e.g. region_alpha=0.3 (0 = invisible fill, 1 = opaque)."],
+            )
+        )
+    if isinstance(show_regions, str):
+        show_regions = [show_regions]
     if not isinstance(show_regions, bool):
         show_regions = [str(n) for n in show_regions]
         check_names_exist(show_regions, list(env.regions), "region", "show_regions")
@@ -140,6 +150,8 @@ def build_scene(
         _check_against_env(name, ds, env)
         if overlay.has_own_times():
             check_overlap(name, ds["time"].values, times)
+        else:
+            ds.attrs["frame_locked"] = 1  # one sample per frame: follows new frame times
         nodes[f"/overlays/{name}"] = ds
     return xr.DataTree.from_dict(nodes)
 
@@ -242,12 +254,17 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
         else:
             arr = fields if isinstance(fields, da.Array) else np.asarray(fields)
         time = None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    if (
+        np.iscomplexobj(arr)
+        or arr.dtype == object
+        or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_))
     ):
         raise TypeError(
-            f"fields must be numeric, got dtype {arr.dtype}.\n"
-            "HOW: convert with np.asarray(fields, dtype=float)."
+            format_message(
+                f"fields must be real numbers, got dtype {arr.dtype}.",
+                "field values are mapped to colours through vmin/vmax.",
+                ["Convert first, e.g. np.asarray(fields, dtype=float) (or np.abs for complex)."],
+            )
         )
     if arr.ndim != 2 or 0 in arr.shape:
         if arr.size == 0:
@@ -364,11 +381,11 @@ def _check_against_env(name: str, ds: xr.Dataset, env: Environment) -> None:
     n_space = ds.sizes.get("space")
     if n_space is not None and n_space != env.n_dims:
         var = next(v for v in ("position", "heading") if v in ds)
+        per = " per keypoint" if "keypoint" in ds.dims else ""
         raise ValueError(
             format_message(
-                f"Overlay {name!r}: {var} has shape {tuple(ds[var].shape)} with "
-                f"{n_space} spatial dims; expected {env.n_dims} for this {env.n_dims}D "
-                f"environment (shape (n_samples, {env.n_dims})).",
+                f"Overlay {name!r}: {var} data has shape ({ds.sizes['time']}, {n_space}){per}; "
+                f"expected (n_samples, {env.n_dims}) for this {env.n_dims}D environment.",
                 "overlay coordinates must have one column per environment dimension.",
                 [
                     f"Pass data of shape (n_samples, {env.n_dims}) in environment units.",

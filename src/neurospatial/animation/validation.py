@@ -22,7 +22,6 @@ __all__ = [
     "check_bounds",
     "check_color",
     "check_finite",
-    "check_n_dims",
     "check_names_exist",
     "check_overlap",
     "check_positive",
@@ -46,8 +45,10 @@ def _first(indices: NDArray[np.intp]) -> str:
 def as_float_array(data: Any, name: str) -> NDArray[np.float64]:
     """Convert to a float64 array, rejecting non-numeric input with a clear message."""
     arr = np.asarray(data)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    if (
+        np.iscomplexobj(arr)
+        or arr.dtype == object
+        or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_))
     ):
         raise TypeError(
             format_message(
@@ -111,8 +112,8 @@ def check_times(times: Any, name: str, n_samples: int | None = None) -> NDArray[
         raise ValueError(
             format_message(
                 f"{name} is not strictly increasing: {len(bad)} violation(s), first at "
-                f"indices {_first(bad)}; first violating pair: {name}[{i}] = {t[i]!r} then "
-                f"{name}[{i + 1}] = {t[i + 1]!r}.",
+                f"indices {_first(bad)}; first violating pair: {name}[{i}] = {t[i]} then "
+                f"{name}[{i + 1}] = {t[i + 1]}.",
                 "timestamps must be strictly increasing for interpolation onto frame times.",
                 [
                     "Sort the samples by time: order = np.argsort(times); "
@@ -123,22 +124,6 @@ def check_times(times: Any, name: str, n_samples: int | None = None) -> NDArray[
             )
         )
     return t
-
-
-def check_n_dims(data: NDArray[np.float64], n_dims: int, name: str, trailing: str = "") -> None:
-    """Raise if the spatial axis of `data` (axis 1) does not match the environment."""
-    if data.ndim < 2 or data.shape[1] != n_dims:
-        expected = f"(n_samples, {n_dims}{trailing})"
-        raise ValueError(
-            format_message(
-                f"{name} has shape {data.shape}; expected {expected} for a {n_dims}D environment.",
-                "overlay coordinates must have one column per environment dimension.",
-                [
-                    f"Pass an array of shape {expected} in environment units.",
-                    "Check that the overlay belongs to this environment (2D vs 1D track).",
-                ],
-            )
-        )
 
 
 def check_positive(
@@ -209,16 +194,14 @@ def check_overlap(name: str, source: NDArray[np.float64], frame_times: NDArray[n
     """Raise on no temporal overlap with the frames; warn when it covers < 50%."""
     f0, f1 = float(frame_times[0]), float(frame_times[-1])
     o0, o1 = float(source[0]), float(source[-1])
+    intersects = max(f0, o0) <= min(f1, o1)
     covered = max(0.0, min(f1, o1) - max(f0, o0))
     span = f1 - f0
-    if span > 0:
-        fraction = covered / span
-    else:
-        fraction = 1.0 if o0 <= f0 <= o1 else 0.0
+    fraction = (covered / span if span > 0 else 1.0) if intersects else 0.0
     ranges = (
         f"Overlay time range: [{o0:.3f}, {o1:.3f}] s. Frame time range: [{f0:.3f}, {f1:.3f}] s."
     )
-    if fraction == 0.0:
+    if not intersects:
         raise ValueError(
             format_message(
                 f"Overlay {name!r} has no temporal overlap with the frames. {ranges} "
