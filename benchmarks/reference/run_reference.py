@@ -78,6 +78,37 @@ def _html_first_image_size(path: Path) -> tuple[int | None, int | None, int]:
     return None, None, len(imgs)
 
 
+def _video_frame_std(path: Path, index: int) -> float | None:
+    """Pixel std of decoded frame `index` (gray); ~0 means a blank frame."""
+    if shutil.which("ffmpeg") is None:
+        return None
+    out = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{index})",
+            "-vsync",
+            "0",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if out.returncode != 0 or not out.stdout:
+        return None
+    return round(float(np.frombuffer(out.stdout, dtype=np.uint8).std()), 2)
+
+
 def _peak_rss_mb() -> tuple[float, float]:
     """ru_maxrss (KiB on Linux) of this process and of its waited-for children."""
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -223,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend == "video":
             w, h, nf = _ffprobe_size(save_path)
             result["decoded_frames"] = nf
+            # 0.6.0 bug guard: without overlays/regions the reference renders
+            # frame 0 and then blank frames (field artist removed each frame).
+            mid = _video_frame_std(save_path, args.frames // 2)
+            result["mid_frame_std"] = mid
+            if mid is not None and mid < 1.0:
+                result["blank_frames"] = True
         else:
             w, h, nf = _html_first_image_size(save_path)
             result["embedded_images"] = nf

@@ -10,7 +10,9 @@ without touching the animation code. Grid-only members (`grid_edges`,
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -248,6 +250,78 @@ class Environment:
             kernel.setdiag(1.0)  # zero distances are not stored by the sparse matrix
             self._kernels[key] = kernel
         return kernel
+
+    # ---------------------------------------------------------------- animation
+    def animate_fields(
+        self,
+        fields: Any,
+        *,
+        backend: str = "auto",
+        save_path: str | os.PathLike[str] | None = None,
+        fps: float = 30,
+        overlays: Any = None,
+        frame_times: ArrayLike | None = None,
+        show_regions: bool | list[str] = False,
+        region_alpha: float = 0.3,
+        cmap: str = "viridis",
+        vmin: float | None = None,
+        vmax: float | None = None,
+        title: str | None = None,
+        dpi: float = 100,
+        n_workers: int = 1,
+        show_colorbar: bool = True,
+        progress: bool | None = None,
+        **backend_options: Any,
+    ) -> Path:
+        """Animate per-bin values over time with behaviour overlays; write a file.
+
+        `build_scene` (validation, overlays, style) followed by `animate`
+        (rendering). See `neurospatial.animation.build_scene` for `fields`,
+        `overlays`, `frame_times` and the style arguments, and
+        `neurospatial.animation.animate` for `backend`, `save_path`, `dpi`,
+        `n_workers`, `show_colorbar`, `progress` and backend options.
+
+        Returns
+        -------
+        pathlib.Path
+            The written file.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, pathlib
+        >>> from neurospatial import Environment
+        >>> env = Environment.from_samples(np.random.default_rng(0).uniform(0, 50, (500, 2)), 10)
+        >>> fields = np.random.default_rng(1).random((10, env.n_bins))
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "fields.mp4"
+        >>> env.animate_fields(fields, save_path=out, fps=10).name
+        'fields.mp4'
+        """
+        from neurospatial.animation.api import animate
+        from neurospatial.animation.scene import build_scene
+
+        scene = build_scene(
+            self,
+            fields,
+            overlays=overlays,
+            frame_times=frame_times,
+            fps=fps,
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            title=title,
+            show_regions=show_regions,
+            region_alpha=region_alpha,
+        )
+        return animate(
+            scene,
+            backend=backend,
+            save_path=save_path,
+            dpi=dpi,
+            n_workers=n_workers,
+            show_colorbar=show_colorbar,
+            progress=progress,
+            **backend_options,
+        )
 
     # -------------------------------------------------------------------- cache
     def clear_cache(

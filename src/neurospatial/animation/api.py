@@ -1,0 +1,86 @@
+"""`animate`: a scene to an output surface (the one entry point for every backend)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from neurospatial.animation.backends.registry import resolve_backend
+from neurospatial.animation.errors import format_message
+
+__all__ = ["animate"]
+
+
+def animate(
+    scene: xr.DataTree,
+    *,
+    backend: str = "auto",
+    save_path: str | os.PathLike[str] | None = None,
+    fps: float | None = None,
+    dpi: float = 100,
+    n_workers: int = 1,
+    show_colorbar: bool = True,
+    progress: bool | None = None,
+    **backend_options: Any,
+) -> Path:
+    """Render a scene (from `build_scene` or `open_scene`) with a backend.
+
+    Parameters
+    ----------
+    scene : xr.DataTree
+    backend : {"auto", "video"}
+        ``"auto"`` picks from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video).
+    save_path : path
+        Output file; written atomically (nothing appears until it is complete).
+    fps : float, optional
+        Playback frame rate (default: the scene's ``fps``).
+    dpi : float
+        100 gives 800 x 600 pixels.
+    n_workers : int
+        Processes rendering contiguous frame ranges in parallel.
+    show_colorbar : bool
+    progress : bool, optional
+        Progress bar; default on for long exports.
+    **backend_options
+        Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "veryfast").
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(save_path) if save_path is not None else None
+    name = resolve_backend(backend, path)
+    if path is None:
+        raise ValueError(
+            format_message(
+                f"The {name!r} backend writes a file, but save_path is None.",
+                "exports need a destination.",
+                ["Pass save_path, e.g. save_path='animation.mp4'."],
+            )
+        )
+    rate = float(scene.attrs["fps"]) if fps is None else fps
+    if name == "video":
+        from neurospatial.animation.backends.video import export_video
+
+        allowed = {"crf", "preset"}
+        unknown = sorted(set(backend_options) - allowed)
+        if unknown:
+            raise TypeError(
+                f"Unknown option(s) for the video backend: {unknown}. "
+                f"Video options: {sorted(allowed)}."
+            )
+        return export_video(
+            scene,
+            path,
+            fps=rate,
+            dpi=dpi,
+            show_colorbar=show_colorbar,
+            n_workers=n_workers,
+            progress=progress,
+            **backend_options,
+        )
+    raise AssertionError(f"unreachable: backend {name!r}")

@@ -1,0 +1,1 @@
+"""Output surfaces. Each backend registers by name in `registry`."""

@@ -1,0 +1,189 @@
+"""Streaming frames to the ffmpeg that imageio-ffmpeg ships (no system ffmpeg needed)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Encoder", "concat_segments", "ffmpeg_exe"]
+
+#: Video codec and its options per container suffix.
+CODECS: dict[str, list[str]] = {
+    ".mp4": ["-c:v", "libx264"],
+    ".mov": ["-c:v", "libx264"],
+    ".avi": ["-c:v", "libx264"],
+    ".webm": ["-c:v", "libvpx-vp9", "-row-mt", "1", "-deadline", "realtime", "-b:v", "0"],
+}
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+class Encoder:
+    """An ffmpeg process reading raw RGBX frames from a pipe.
+
+    Frames are written one at a time (never all in memory). The output has
+    exactly the input size (no resizing), yuv420p, and ``+faststart`` for MP4/MOV.
+    On error the process is killed; the caller removes the partial file.
+    """
+
+    def __init__(
+        self, path: Path, width: int, height: int, fps: float, *, crf: int, preset: str
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"yuv420p needs even frame sizes, got {width}x{height}.")
+        suffix = path.suffix.lower()
+        codec = list(CODECS[suffix])
+        if codec[1] == "libx264":
+            codec += ["-preset", preset, "-crf", str(crf)]
+        else:
+            codec += ["-crf", str(crf)]
+        faststart = ["-movflags", "+faststart"] if suffix in (".mp4", ".mov") else []
+        self.frame_bytes = width * height * 4
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close/kill)
+        self._proc = subprocess.Popen(
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb0",
+                "-s",
+                f"{width}x{height}",
+                "-framerate",
+                repr(float(fps)),
+                "-i",
+                "-",
+                "-an",
+                *codec,
+                "-pix_fmt",
+                "yuv420p",
+                *faststart,
+                str(path),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+        )
+        self.path = path
+        self.n_written = 0
+
+    def write(self, frame: NDArray[np.uint8]) -> None:
+        """Write one contiguous (H, W, 4) uint8 frame."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(frame.data.cast("B"))
+        except (BrokenPipeError, OSError) as exc:
+            raise RuntimeError(self._failure("the encoder stopped accepting frames")) from exc
+        self.n_written += 1
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        code = self._proc.wait()
+        if code != 0:
+            raise RuntimeError(self._failure(f"ffmpeg exited with code {code}"))
+        self._stderr.close()
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        if self._proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+        self._stderr.close()
+
+    def _failure(self, what: str) -> str:
+        self._proc.poll()
+        self._stderr.seek(0)
+        tail = self._stderr.read().decode(errors="replace")[-2000:].strip()
+        return (
+            f"Video encoding failed after {self.n_written} frames: {what}.\n"
+            f"ffmpeg said: {tail or '(nothing)'}\n"
+            "No output file was written; any existing file at the destination is untouched."
+        )
+
+    def __enter__(self) -> Encoder:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.kill()
+
+
+def concat_segments(segments: list[Path], out: Path) -> None:
+    """Join encoded segments without re-encoding (ffmpeg concat demuxer, stream copy)."""
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in segments))
+    faststart = ["-movflags", "+faststart"] if out.suffix.lower() in (".mp4", ".mov") else []
+    try:
+        result = subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-c",
+                "copy",
+                *faststart,
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        listing.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"Joining video segments failed: {result.stderr.strip()[-2000:]}")
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """Codec name, size, pixel format and exact frame count of a video (decodes it)."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    text = result.stderr
+    import re
+
+    stream = re.search(r"Stream #0:0.*?Video: (\w+).*?, (\w+)\(?.*?, (\d+)x(\d+)", text)
+    frames = re.findall(r"frame=\s*(\d+)", text)
+    if stream is None:
+        raise ValueError(f"No video stream found in {path}.")
+    return {
+        "codec": stream.group(1),
+        "pix_fmt": stream.group(2),
+        "width": int(stream.group(3)),
+        "height": int(stream.group(4)),
+        "frames": int(frames[-1]) if frames else 0,
+    }

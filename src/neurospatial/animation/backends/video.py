@@ -1,0 +1,228 @@
+"""Video backend: MP4 (H.264), MOV, AVI, WebM (VP9) through ffmpeg.
+
+Frames come from the raster compositor and are streamed to the encoder one at a
+time. With ``n_workers > 1`` contiguous frame ranges are rendered and encoded in
+parallel processes (dask) and the segments joined without re-encoding; every
+worker renders the same global frame indices it would in a single process, so
+frame i always shows fields and overlays at ``frame_times[i]``.
+
+Defaults ``preset="veryfast"``, ``crf=23`` come from ``benchmarks/bench_video.py``:
+see docs/video.md for the measured speed / size trade-off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurospatial.animation.alignment import align_scene
+from neurospatial.animation.backends.atomic import atomic_path
+from neurospatial.animation.backends.ffmpeg import CODECS, Encoder, concat_segments
+from neurospatial.animation.errors import format_message
+from neurospatial.animation.scene import scene_overlays
+
+__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "export_video"]
+
+DEFAULT_PRESET = "veryfast"
+DEFAULT_CRF = 23
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+PROGRESS_MIN_FRAMES = 500
+
+
+def export_video(
+    scene: xr.DataTree,
+    save_path: Path,
+    *,
+    fps: float,
+    dpi: float = 100,
+    show_colorbar: bool = True,
+    n_workers: int = 1,
+    progress: bool | None = None,
+    crf: int = DEFAULT_CRF,
+    preset: str = DEFAULT_PRESET,
+) -> Path:
+    """Render every frame of `scene` into a video file at `save_path` (atomically)."""
+    save_path = Path(save_path)
+    suffix = save_path.suffix.lower()
+    if suffix not in CODECS:
+        raise ValueError(
+            f"Unsupported video suffix {save_path.suffix!r}; use one of {sorted(CODECS)}."
+        )
+    if preset not in X264_PRESETS:
+        raise ValueError(f"preset={preset!r} is not an x264 preset; use one of {X264_PRESETS}.")
+    if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
+        raise ValueError(f"crf must be an integer in [0, 51] (lower is better), got {crf!r}.")
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive integer, got {n_workers!r}.")
+    if not save_path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {save_path}: folder {save_path.parent} does not exist."
+        )
+    aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
+    n_frames = aligned["fields"].sizes["time"]
+    settings = {
+        "fps": float(fps),
+        "dpi": dpi,
+        "show_colorbar": show_colorbar,
+        "crf": int(crf),
+        "preset": preset,
+    }
+    show = progress if progress is not None else n_frames >= PROGRESS_MIN_FRAMES
+    n_workers = min(int(n_workers), n_frames)
+    with atomic_path(save_path) as tmp:
+        if n_workers == 1:
+            with _progress_bar(n_frames, show) as tick:
+                _encode_window(aligned, 0, n_frames, tmp, settings, tick)
+        else:
+            _encode_parallel(aligned, n_frames, n_workers, tmp, settings, show)
+    return save_path
+
+
+def _encode_window(
+    scene: xr.DataTree,
+    start: int,
+    stop: int,
+    path: Path,
+    settings: dict[str, Any],
+    tick: Callable[[int], None] | None = None,
+) -> None:
+    """Render frames [start, stop) of an aligned scene (or window) into `path`."""
+    from neurospatial.animation.render.raster import Compositor
+
+    compositor = Compositor(scene, dpi=settings["dpi"], show_colorbar=settings["show_colorbar"])
+    with Encoder(
+        path,
+        compositor.width,
+        compositor.height,
+        settings["fps"],
+        crf=settings["crf"],
+        preset=settings["preset"],
+    ) as encoder:
+        for i in range(start, stop):
+            encoder.write(compositor.render(i))
+            if tick is not None:
+                tick(1)
+
+
+def _window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTree, int]:
+    """Frames [lo, stop) of an aligned scene, lo leaving room for the longest trail."""
+    overlays = scene_overlays(scene)
+    history = max((int(ds.attrs.get("trail_length", 0)) for ds in overlays.values()), default=0)
+    lo = max(0, start - history)
+    nodes: dict[str, xr.Dataset] = {
+        "/": xr.Dataset(attrs=dict(scene.attrs)),
+        "/fields": scene["fields"].to_dataset().isel(time=slice(lo, stop)),
+        "/environment": scene["environment"].to_dataset(),
+    }
+    for name, ds in overlays.items():
+        nodes[f"/overlays/{name}"] = ds.isel(time=slice(lo, stop))
+    return xr.DataTree.from_dict(nodes), lo
+
+
+def _render_segment(
+    payload: bytes, start: int, stop: int, path: str, settings: dict[str, Any]
+) -> str:
+    window, lo = pickle.loads(payload)
+    _encode_window(window, start - lo, stop - lo, Path(path), settings)
+    return path
+
+
+def _encode_parallel(
+    scene: xr.DataTree,
+    n_frames: int,
+    n_workers: int,
+    out: Path,
+    settings: dict[str, Any],
+    show: bool,
+) -> None:
+    import dask
+    from dask.callbacks import Callback
+
+    bounds = np.linspace(0, n_frames, n_workers + 1).round().astype(int)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".segments-") as tmpdir:
+        tasks = []
+        segments = []
+        for k in range(n_workers):
+            start, stop = int(bounds[k]), int(bounds[k + 1])
+            payload = _pickle_payload(_window(scene, start, stop), n_workers)
+            segment = Path(tmpdir) / f"segment{k:04d}{out.suffix}"
+            segments.append(segment)
+            tasks.append(
+                dask.delayed(_render_segment, pure=False)(
+                    payload, start, stop, str(segment), settings
+                )
+            )
+        with _progress_bar(n_frames, show) as tick:
+            sizes = {task.key: int(bounds[k + 1] - bounds[k]) for k, task in enumerate(tasks)}
+
+            class _Tick(Callback):
+                """Advances the bar as segments finish (runs in this process)."""
+
+                def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, id: Any) -> None:
+                    tick(sizes.get(key, 0))
+
+            with _Tick(), dask.config.set({"multiprocessing.context": _mp_context()}):
+                dask.compute(*tasks, scheduler="processes", num_workers=n_workers)
+        concat_segments(segments, out)
+
+
+def _mp_context() -> str:
+    """'fork' where available: workers start instantly and scripts need no
+    ``if __name__ == "__main__"`` guard (each payload is still pickled, so what
+    a worker sees is exactly what a spawned process would get)."""
+    import multiprocessing
+
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _pickle_payload(window: tuple[xr.DataTree, int], n_workers: int) -> bytes:
+    try:
+        return pickle.dumps(window, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise ValueError(
+            format_message(
+                f"The scene is not pickle-able for parallel rendering (n_workers={n_workers}): "
+                f"{type(exc).__name__}: {exc}",
+                "with n_workers > 1 every worker process receives a pickled copy of its "
+                "frames, overlays and environment; objects such as open file handles, "
+                "locks, lambdas or cached native state (KD-trees, kernels) cannot be sent.",
+                [
+                    "Call env.clear_cache() to drop cached native state, then retry "
+                    "with the same n_workers.",
+                    "Use n_workers=1 (rendering in this process needs no pickling).",
+                    "Load lazily-backed fields into memory (fields.compute()) or store the "
+                    "scene with scene.to_zarr(path) and render open_scene(path).",
+                ],
+            )
+        ) from exc
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, show: bool) -> Any:
+    if not show:
+        yield lambda n: None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="frame", desc="Rendering", leave=False)
+    try:
+        yield bar.update
+    finally:
+        bar.close()

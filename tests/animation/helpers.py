@@ -1,0 +1,56 @@
+"""Small scenes and video decoding shared by rendering tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from neurospatial import Environment
+
+
+def square_env(size: float = 100.0, bin_size: float = 5.0) -> Environment:
+    """A fully active square grid [0, size]^2."""
+    corners = np.array([[0.0, 0.0], [size, size]])
+    grid = np.linspace(0, size, 41)
+    samples = np.array(np.meshgrid(grid, grid)).reshape(2, -1).T
+    return Environment.from_samples(np.vstack([corners, samples]), bin_size=bin_size)
+
+
+def red_centroid(image: np.ndarray) -> np.ndarray:
+    """(col, row) centroid of strongly red pixels, weighted by redness."""
+    img = image.astype(float)
+    redness = np.clip(img[..., 0] - np.maximum(img[..., 1], img[..., 2]) - 100, 0, None)
+    rows, cols = np.nonzero(redness)
+    assert len(rows) > 0, "no red pixels found"
+    w = redness[rows, cols]
+    return np.array([np.average(cols, weights=w), np.average(rows, weights=w)])
+
+
+def decode_frames(path: Path) -> list[np.ndarray]:
+    """Decode every frame of a video to (H, W, 3) uint8 arrays (ffmpeg to a pipe)."""
+    import subprocess
+
+    from neurospatial.animation.backends.ffmpeg import ffmpeg_exe, probe
+
+    info = probe(Path(path))
+    w, h = info["width"], info["height"]
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
+    return list(frames)
