@@ -3,7 +3,8 @@
 `make_session` simulates 40 s of an animal in a 100 x 100 cm open field at
 250 Hz (smooth random walk), a place cell, pose keypoints and head direction.
 `python -m neurospatial.demo [OUTDIR]` builds the scene from it, writes it as
-zarr and prints a summary (and every export the project supports).
+zarr, prints a summary and renders it to every output the project supports
+(MP4, a PNG still), printing where they are.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def build_demo_scene(n_frames: int = 200, seed: int = 0) -> xr.DataTree:
         build_scene,
     )
 
-    s = make_session(seed=seed)
+    s = make_session(duration_s=90.0, seed=seed)
     env = Environment.from_samples(s.positions, bin_size=2.5)
     env.regions.add("reward", point=(65.0, 40.0))
     env.regions.add("nest", polygon=[(2.0, 80.0), (20.0, 80.0), (20.0, 98.0), (2.0, 98.0)])
@@ -160,12 +161,26 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     outdir = Path(argv[0] if argv else "demo_output")
     outdir.mkdir(parents=True, exist_ok=True)
+    from neurospatial.animation import animate, open_scene, render_frame
+
     scene = build_demo_scene()
     store = outdir / "demo_scene.zarr"
     scene.to_zarr(store, mode="w", consolidated=False)
     print(describe(scene))
-    print(f"\nScene written to {store.resolve()}")
+    stored = open_scene(store)  # render from the zarr store, lazily
+    video = animate(stored, save_path=outdir / "demo.mp4", progress=False)
+    still = outdir / "demo_frame.png"
+    _save_png(render_frame(stored, stored["fields"].sizes["time"] // 2).image, still)
+    print("\nOutputs:")
+    for label, path in (("scene (zarr)", store), ("video (MP4)", video), ("frame (PNG)", still)):
+        print(f"  {label:<13} {path.resolve()}")
     return 0
+
+
+def _save_png(image: NDArray[np.uint8], path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(image).save(path)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def animate(
     progress : bool, optional
         Progress bar; default on for long exports.
     **backend_options
-        Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "veryfast").
+        Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
 
     Returns
     -------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -228,8 +229,6 @@ def _named(overlays: Overlay | Sequence[Overlay] | None) -> list[tuple[str, Over
 
 def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
     """Normalize the accepted field inputs to a DataArray ``field(time, bin)``."""
-    import dask.array as da
-
     if isinstance(fields, xr.DataArray):
         if fields.dims != ("time", "bin"):
             raise ValueError(
@@ -242,17 +241,21 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
         if isinstance(fields, list | tuple):
             if len(fields) == 0:
                 raise ValueError(_empty_fields_message())
-            parts = [f if isinstance(f, da.Array) else np.asarray(f) for f in fields]
+            parts = [f if _is_dask(f) else np.asarray(f) for f in fields]
             shapes = sorted({tuple(p.shape) for p in parts})
             if len(shapes) > 1:
                 raise ValueError(
                     f"fields list holds arrays of different shapes {shapes}; every frame "
                     f"must have shape ({env.n_bins},)."
                 )
-            lazy = any(isinstance(p, da.Array) for p in parts)
-            arr = da.stack(parts) if lazy else np.stack(parts)
+            if any(_is_dask(p) for p in parts):
+                import dask.array as da
+
+                arr = da.stack(parts)
+            else:
+                arr = np.stack(parts)
         else:
-            arr = fields if isinstance(fields, da.Array) else np.asarray(fields)
+            arr = fields if _is_dask(fields) else np.asarray(fields)
         time = None
     if (
         np.iscomplexobj(arr)
@@ -296,7 +299,7 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
         arr = arr.astype(np.float64)
     n_frames = arr.shape[0]
     chunk = max(1, min(n_frames, _CHUNK_BYTES // (8 * env.n_bins)))
-    if isinstance(arr, da.Array):
+    if _is_dask(arr):
         time_chunks = arr.chunks[0]
         if len(set(time_chunks[:-1])) > 1 or time_chunks[-1] > time_chunks[0]:
             arr = arr.rechunk({0: time_chunks[0]})
@@ -304,9 +307,15 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
     out = xr.DataArray(arr, dims=("time", "bin"), name="field")
     if time is not None:
         out = out.assign_coords(time=time)
-    if not isinstance(arr, da.Array):
+    if not _is_dask(arr):
         out.encoding["chunks"] = (chunk, env.n_bins)
     return out
+
+
+def _is_dask(value: Any) -> bool:
+    """True for dask arrays, without importing dask when nothing has (it costs ~0.5 s)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(value, module.Array)
 
 
 def _empty_fields_message() -> str:
@@ -322,21 +331,19 @@ def _color_limits(
 ) -> tuple[float, float]:
     """Global finite min/max (dask-aware, one pass), unless given."""
     if vmin is None or vmax is None:
-        import dask
-        import dask.array as da
-
         data = field.data
-        finite = (
-            da.where(da.isfinite(data), data, np.nan)
-            if isinstance(data, da.Array)
-            else np.where(np.isfinite(data), data, np.nan)
-        )
-        if isinstance(data, da.Array):
+        if _is_dask(data):
+            import dask
+            import dask.array as da
+
+            finite = da.where(da.isfinite(data), data, np.nan)
             lo, hi = dask.compute(da.nanmin(finite), da.nanmax(finite))
-        elif np.isnan(finite).all():
-            lo, hi = np.nan, np.nan
         else:
-            lo, hi = np.nanmin(finite), np.nanmax(finite)
+            finite = np.where(np.isfinite(data), data, np.nan)
+            if np.isnan(finite).all():
+                lo, hi = np.nan, np.nan
+            else:
+                lo, hi = np.nanmin(finite), np.nanmax(finite)
         lo = 0.0 if not np.isfinite(lo) else float(lo)
         hi = 1.0 if not np.isfinite(hi) else float(hi)
         vmin = lo if vmin is None else vmin

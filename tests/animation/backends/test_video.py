@@ -61,10 +61,10 @@ def test_fields_only_video_shows_a_moving_bump(tmp_path):
         region = transform.world_to_px([[0.0, 0.0], [100.0, 100.0]]).round().astype(int)
         (c0, r1), (c1, r0) = region
         sub = gray[r0:r1, c0:c1]
-        r, c = np.unravel_index(np.argmax(sub), sub.shape)
-        found = np.array([c + c0, r + r0])
+        rows, cols = np.nonzero(sub >= sub.min() + 0.9 * (sub.max() - sub.min()))
+        found = np.array([cols.mean() + c0, rows.mean() + r0])  # centre of the brightest bins
         expected = transform.world_to_px([centre])[0]
-        assert np.linalg.norm(found - expected) < 15  # within a bin or so
+        assert np.linalg.norm(found - expected) < 12  # about half a bin (5 cm = 21 px)
         assert sub.max() > 200 and np.percentile(sub, 10) < 40  # not blank
 
 
@@ -111,10 +111,10 @@ def test_interrupted_export_leaves_no_file_and_keeps_existing(tmp_path, monkeypa
     target.write_bytes(b"precious")
     original = raster.Compositor.render
 
-    def interrupt(self, index):
+    def interrupt(self, index, out=None):
         if index == 7:
             raise KeyboardInterrupt
-        return original(self, index)
+        return original(self, index, out)
 
     monkeypatch.setattr(raster.Compositor, "render", interrupt)
     with pytest.raises(KeyboardInterrupt):

@@ -6,7 +6,7 @@ parallel processes (dask) and the segments joined without re-encoding; every
 worker renders the same global frame indices it would in a single process, so
 frame i always shows fields and overlays at ``frame_times[i]``.
 
-Defaults ``preset="veryfast"``, ``crf=23`` come from ``benchmarks/bench_video.py``:
+Defaults ``preset="ultrafast"``, ``crf=23`` come from ``benchmarks/bench_video.py``:
 see docs/video.md for the measured speed / size trade-off.
 """
 
@@ -30,7 +30,7 @@ from neurospatial.animation.scene import scene_overlays
 
 __all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "export_video"]
 
-DEFAULT_PRESET = "veryfast"
+DEFAULT_PRESET = "ultrafast"
 DEFAULT_CRF = 23
 X264_PRESETS = (
     "ultrafast",
@@ -115,10 +115,7 @@ def _encode_window(
         crf=settings["crf"],
         preset=settings["preset"],
     ) as encoder:
-        for i in range(start, stop):
-            encoder.write(compositor.render(i))
-            if tick is not None:
-                tick(1)
+        encoder.stream(compositor.render, range(start, stop), compositor.new_canvas, tick)
 
 
 def _window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTree, int]:

@@ -1,200 +1,148 @@
-"""Anti-aliased drawing primitives on an RGB uint8 canvas, in numpy.
+"""Anti-aliased drawing primitives on the RGBX canvas (OpenCV, sub-pixel exact).
 
-Coordinates are float pixels (col, row) with pixel centres at integers. Each
-primitive computes a coverage in [0, 1] from a signed distance over its own
-small bounding box only (so a marker costs a few hundred pixels, not a frame)
-and blends its colour in place. All functions clip to a rectangle
-``clip = (row0, row1, col0, col1)`` (half-open).
+Coordinates are float pixels (col, row) with pixel centres at integers (OpenCV's
+convention); they are passed to OpenCV in 1/16-pixel fixed point (``shift=4``),
+so markers land where `world_to_px` says, not on the nearest pixel. Opaque shapes
+are drawn straight onto the canvas (OpenCV blends their anti-aliased edges);
+translucent strokes (the fading trail) are drawn into a coverage mask first and
+blended once. Drawing is clipped to ``clip = (row0, row1, col0, col1)``.
+
+OpenCV draws in C at a few microseconds per shape: a frame's overlays cost a
+fraction of a millisecond, where numpy distance fields cost over a millisecond.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["blend_mask", "disc", "polygon", "polyline", "ring", "segment"]
+__all__ = ["blend_mask", "disc", "fading_polyline", "polygon", "segment"]
 
-Canvas = NDArray[np.uint8]
+Canvas = NDArray[np.uint8]  # (H, W, 4) RGBX
 Clip = tuple[int, int, int, int]
+SHIFT = 4
+_ONE = 1 << SHIFT
 
 
-def _box(
-    c0: float, c1: float, r0: float, r1: float, clip: Clip
-) -> tuple[int, int, int, int] | None:
-    rows0 = max(int(np.floor(r0)), clip[0])
-    rows1 = min(int(np.ceil(r1)) + 1, clip[1])
-    cols0 = max(int(np.floor(c0)), clip[2])
-    cols1 = min(int(np.ceil(c1)) + 1, clip[3])
-    if rows0 >= rows1 or cols0 >= cols1:
-        return None
-    return rows0, rows1, cols0, cols1
+def _fixed(points: NDArray[Any]) -> NDArray[np.int32]:
+    return np.round(np.asarray(points, dtype=np.float64) * _ONE).astype(np.int32)
 
 
-def _blend(
-    canvas: Canvas, box: tuple[int, int, int, int], cover: NDArray[Any], color: NDArray[Any]
-) -> None:
-    r0, r1, c0, c1 = box
-    region = canvas[r0:r1, c0:c1]
-    a = cover[..., None]
-    out = region + (color - region) * a
-    np.rint(out, out=out)
-    region[...] = out
+def _color(color: NDArray[Any]) -> tuple[float, float, float, float]:
+    return (float(color[0]), float(color[1]), float(color[2]), 0.0)
+
+
+def _view(canvas: Canvas, clip: Clip) -> tuple[Canvas, NDArray[np.float64]]:
+    """The clip rectangle as a view, and the offset to subtract from coordinates."""
+    r0, r1, c0, c1 = clip
+    return canvas[r0:r1, c0:c1], np.array([c0, r0], dtype=np.float64)
 
 
 def disc(
-    canvas: Canvas, center: NDArray, radius: float, color: NDArray, alpha: float, clip: Clip
+    canvas: Canvas, center: NDArray[Any], radius: float, color: NDArray[Any], clip: Clip
 ) -> None:
-    """Filled disc of `radius` pixels centred at (col, row)."""
-    cx, cy = float(center[0]), float(center[1])
-    pad = radius + 1.0
-    box = _box(cx - pad, cx + pad, cy - pad, cy + pad, clip)
-    if box is None:
-        return
-    cols = np.arange(box[2], box[3], dtype=np.float32) - cx
-    rows = np.arange(box[0], box[1], dtype=np.float32)[:, None] - cy
-    dist = np.sqrt(cols * cols + rows * rows)
-    cover = np.clip(radius + 0.5 - dist, 0.0, 1.0) * alpha
-    _blend(canvas, box, cover, color)
-
-
-def ring(
-    canvas: Canvas,
-    center: NDArray,
-    radius: float,
-    width: float,
-    color: NDArray,
-    alpha: float,
-    clip: Clip,
-) -> None:
-    """Circle outline of `radius` (centre of the stroke) and stroke `width` pixels."""
-    cx, cy = float(center[0]), float(center[1])
-    pad = radius + width + 1.0
-    box = _box(cx - pad, cx + pad, cy - pad, cy + pad, clip)
-    if box is None:
-        return
-    cols = np.arange(box[2], box[3], dtype=np.float32) - cx
-    rows = np.arange(box[0], box[1], dtype=np.float32)[:, None] - cy
-    dist = np.abs(np.sqrt(cols * cols + rows * rows) - radius)
-    cover = np.clip(width / 2 + 0.5 - dist, 0.0, 1.0) * alpha
-    _blend(canvas, box, cover, color)
+    """Filled anti-aliased disc of `radius` pixels centred at (col, row)."""
+    view, offset = _view(canvas, clip)
+    c = _fixed(np.asarray(center) - offset)
+    cv2.circle(
+        view,
+        (int(c[0]), int(c[1])),
+        int(round(radius * _ONE)),
+        _color(color),
+        -1,
+        cv2.LINE_AA,
+        SHIFT,
+    )
 
 
 def segment(
     canvas: Canvas,
-    p0: NDArray,
-    p1: NDArray,
+    p0: NDArray[Any],
+    p1: NDArray[Any],
     width: float,
-    color: NDArray,
-    alpha: float,
+    color: NDArray[Any],
     clip: Clip,
 ) -> None:
-    """Line segment with round caps, `width` pixels wide."""
-    x0, y0, x1, y1 = float(p0[0]), float(p0[1]), float(p1[0]), float(p1[1])
-    half = width / 2
-    pad = half + 1.0
-    box = _box(min(x0, x1) - pad, max(x0, x1) + pad, min(y0, y1) - pad, max(y0, y1) + pad, clip)
-    if box is None:
-        return
-    dx, dy = x1 - x0, y1 - y0
-    length2 = dx * dx + dy * dy
-    cols: NDArray[Any] = np.arange(box[2], box[3], dtype=np.float32)[None, :] - x0
-    rows: NDArray[Any] = np.arange(box[0], box[1], dtype=np.float32)[:, None] - y0
-    if length2 > 0:
-        t = np.clip((cols * dx + rows * dy) / length2, 0.0, 1.0)
-        ex = cols - t * dx
-        ey = rows - t * dy
-    else:
-        ex, ey = cols, rows
-    dist = np.sqrt(ex * ex + ey * ey)
-    # Strokes thinner than a pixel fade instead of disappearing.
-    cover = np.clip(half + 0.5 - dist, 0.0, 1.0) * (alpha * min(1.0, width))
-    _blend(canvas, box, cover, color)
+    """Opaque anti-aliased line of `width` pixels (rounded to whole pixels, >= 1)."""
+    view, offset = _view(canvas, clip)
+    a, b = _fixed(np.asarray(p0) - offset), _fixed(np.asarray(p1) - offset)
+    cv2.line(
+        view,
+        (int(a[0]), int(a[1])),
+        (int(b[0]), int(b[1])),
+        _color(color),
+        max(1, int(round(width))),
+        cv2.LINE_AA,
+        SHIFT,
+    )
 
 
-def polyline(
+def polygon(canvas: Canvas, vertices: NDArray[Any], color: NDArray[Any], clip: Clip) -> None:
+    """Filled anti-aliased convex polygon, vertices of shape (n, 2) in (col, row)."""
+    view, offset = _view(canvas, clip)
+    cv2.fillConvexPoly(
+        view, _fixed(np.asarray(vertices) - offset), _color(color), cv2.LINE_AA, SHIFT
+    )
+
+
+def fading_polyline(
     canvas: Canvas,
-    starts: NDArray,
-    ends: NDArray,
+    starts: NDArray[Any],
+    ends: NDArray[Any],
     width: float,
-    color: NDArray,
-    alphas: NDArray,
+    color: NDArray[Any],
+    alphas: NDArray[Any],
     clip: Clip,
 ) -> None:
-    """Several segments (starts/ends of shape (n, 2)) with per-segment opacity, one blend.
+    """Segments with per-segment opacity (a fading trail), blended once.
 
-    Coverage is the maximum over segments, so joints are not blended twice; each
-    segment is evaluated on its own small box, then only covered pixels are blended.
+    Each segment is drawn into an 8-bit coverage mask with its opacity as the
+    value (later, more opaque segments win at the joints), then the colour is
+    blended through the mask over the segments' bounding box only.
     """
     if len(starts) == 0:
         return
-    half = width / 2
-    pad = half + 1.0
-    both = np.concatenate([starts, ends])
-    union = _box(
-        both[:, 0].min() - pad,
-        both[:, 0].max() + pad,
-        both[:, 1].min() - pad,
-        both[:, 1].max() + pad,
-        clip,
-    )
-    if union is None:
+    thickness = max(1, int(round(width)))
+    pad = thickness + 2
+    pts = np.concatenate([starts, ends])
+    r0 = max(int(np.floor(pts[:, 1].min())) - pad, clip[0])
+    r1 = min(int(np.ceil(pts[:, 1].max())) + pad + 1, clip[1])
+    c0 = max(int(np.floor(pts[:, 0].min())) - pad, clip[2])
+    c1 = min(int(np.ceil(pts[:, 0].max())) + pad + 1, clip[3])
+    if r0 >= r1 or c0 >= c1:
         return
-    acc = np.zeros((union[1] - union[0], union[3] - union[2]), dtype=np.float32)
-    strength = min(1.0, width)
-    for (x0, y0), (x1, y1), alpha in zip(starts, ends, alphas, strict=True):
-        box = _box(min(x0, x1) - pad, max(x0, x1) + pad, min(y0, y1) - pad, max(y0, y1) + pad, clip)
-        if box is None:
-            continue
-        dx, dy = x1 - x0, y1 - y0
-        length2 = max(dx * dx + dy * dy, 1e-12)
-        cols = np.arange(box[2], box[3], dtype=np.float32)[None, :] - np.float32(x0)
-        rows = np.arange(box[0], box[1], dtype=np.float32)[:, None] - np.float32(y0)
-        t = np.clip((cols * dx + rows * dy) * (1.0 / length2), 0.0, 1.0)
-        ex = cols - t * dx
-        ey = rows - t * dy
-        cover = np.clip(half + 0.5 - np.sqrt(ex * ex + ey * ey), 0.0, 1.0)
-        cover *= alpha * strength
-        sub = acc[box[0] - union[0] : box[1] - union[0], box[2] - union[2] : box[3] - union[2]]
-        np.maximum(sub, cover, out=sub)
-    rows_i, cols_i = np.nonzero(acc)
-    a = acc[rows_i, cols_i][:, None]
-    where = (rows_i + union[0], cols_i + union[2])
-    under = canvas[where]
-    out = under + (color - under) * a
+    mask = np.zeros((r1 - r0, c1 - c0), dtype=np.uint8)
+    offset = np.array([c0, r0], dtype=np.float64)
+    a_fixed, b_fixed = _fixed(starts - offset), _fixed(ends - offset)
+    for a, b, alpha in zip(a_fixed, b_fixed, alphas, strict=True):
+        cv2.line(
+            mask,
+            (int(a[0]), int(a[1])),
+            (int(b[0]), int(b[1])),
+            float(round(255 * alpha)),
+            thickness,
+            cv2.LINE_AA,
+            SHIFT,
+        )
+    rows, cols = np.nonzero(mask)  # a thin trail covers a few % of its box: blend only those
+    where = (rows + r0, cols + c0)
+    alpha = mask[rows, cols].astype(np.float32)[:, None] * np.float32(1.0 / 255.0)
+    under = canvas[where][:, :3]
+    out = under + (np.asarray(color, dtype=np.float32) - under) * alpha
     np.rint(out, out=out)
-    canvas[where] = out
-
-
-def polygon(canvas: Canvas, vertices: NDArray, color: NDArray, alpha: float, clip: Clip) -> None:
-    """Filled convex polygon; vertices of shape (n, 2) in (col, row), any winding."""
-    v = np.asarray(vertices, dtype=np.float64)
-    box = _box(v[:, 0].min() - 1, v[:, 0].max() + 1, v[:, 1].min() - 1, v[:, 1].max() + 1, clip)
-    if box is None:
-        return
-    # Orient counter-clockwise in (col, row) so outward normals point away.
-    signed_area = np.sum(v[:, 0] * np.roll(v[:, 1], -1) - np.roll(v[:, 0], -1) * v[:, 1])
-    if signed_area < 0:
-        v = v[::-1]
-    cols = np.arange(box[2], box[3], dtype=np.float32)[None, :]
-    rows = np.arange(box[0], box[1], dtype=np.float32)[:, None]
-    dist = np.full((box[1] - box[0], box[3] - box[2]), -np.inf, dtype=np.float32)
-    for a, b in zip(v, np.roll(v, -1, axis=0), strict=True):
-        edge = b - a
-        norm = np.hypot(edge[0], edge[1])
-        if norm == 0:
-            continue
-        nx, ny = edge[1] / norm, -edge[0] / norm  # outward for counter-clockwise order
-        np.maximum(dist, (cols - a[0]) * nx + (rows - a[1]) * ny, out=dist)
-    cover = np.clip(0.5 - dist, 0.0, 1.0) * alpha
-    _blend(canvas, box, cover, color)
+    canvas[(*where, slice(0, 3))] = out
 
 
 def blend_mask(
-    canvas: Canvas, mask: NDArray[np.float32], top_left: tuple[int, int], color: NDArray
+    canvas: Canvas, mask: NDArray[np.float32], top_left: tuple[int, int], color: NDArray[Any]
 ) -> None:
-    """Blend `color` through a coverage `mask` placed with its top-left at (row, col)."""
+    """Blend `color` through a coverage `mask` (values in [0, 1]) placed at (row, col)."""
     r, c = top_left
     h, w = mask.shape
-    _blend(canvas, (r, r + h, c, c + w), mask, color)
+    region = canvas[r : r + h, c : c + w, :3]
+    out = region + (np.asarray(color, dtype=np.float32) - region) * mask[..., None]
+    np.rint(out, out=out)
+    region[...] = out

@@ -135,9 +135,8 @@ class Compositor:
         self._layers = self._init_overlays(scene_overlays(scene), dpi)
         # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
         # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
-        self._canvas = np.zeros((self.height, self.width, 4), dtype=np.uint8)
-        self._rgb = self._canvas[..., :3]
-        self._chrome = np.zeros_like(self._canvas)
+        self._canvas = self.new_canvas()
+        self._chrome = self.new_canvas()
         self._chrome[..., :3] = self.chrome.image
 
     # ------------------------------------------------------------------ public
@@ -155,16 +154,20 @@ class Compositor:
     def world_to_px(self, points: ArrayLike) -> NDArray[np.float64]:
         return _apply(self.transform, _as_xy(points, self.n_dims))
 
-    def render(self, index: int) -> NDArray[np.uint8]:
-        """Render frame `index` into the reused RGBX buffer (H, W, 4) and return it."""
-        np.copyto(self._canvas, self._chrome)
-        self._draw_field(index)
-        rgb = self._rgb
-        self._draw_regions(rgb)
+    def new_canvas(self) -> NDArray[np.uint8]:
+        """A blank RGBX buffer of this compositor's size, for `render(..., out=)`."""
+        return np.zeros((self.height, self.width, 4), dtype=np.uint8)
+
+    def render(self, index: int, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
+        """Render frame `index` into `out` (default: a reused buffer), RGBX (H, W, 4)."""
+        canvas = self._canvas if out is None else out
+        np.copyto(canvas, self._chrome)
+        self._draw_field(canvas, index)
+        self._draw_regions(canvas[..., :3])
         for layer in self._layers:
-            layer(rgb, index)
-        self._draw_label(rgb, index)
-        return self._canvas
+            layer(canvas, index)
+        self._draw_label(canvas, index)
+        return canvas
 
     # ------------------------------------------------------------------- field
     def _init_field_layer(self, cmap: str) -> None:
@@ -218,7 +221,7 @@ class Compositor:
             block = self._block = (start, stop, values)
         return block[2][index - block[0]]
 
-    def _draw_field(self, index: int) -> None:
+    def _draw_field(self, canvas: NDArray[np.uint8], index: int) -> None:
         if self._index.size == 0:
             return
         values = self._field_row(index)
@@ -231,7 +234,7 @@ class Compositor:
         palette = self._lut[codes]
         np.take(palette, self._index, out=self._field_buf)
         r0, r1, c0, c1 = self._field_rect
-        self._canvas.view(np.uint32)[r0:r1, c0:c1, 0] = self._field_buf
+        canvas.view(np.uint32)[r0:r1, c0:c1, 0] = self._field_buf
 
     # ----------------------------------------------------------------- regions
     def _init_regions(self) -> None:
@@ -335,12 +338,12 @@ class _PositionLayer:
             k = np.arange(start, i)
             keep = valid[k] & valid[k + 1]  # the trail breaks at gaps
             fade = 0.15 + 0.75 * (k - start + 1) / (i - start)
-            draw.polyline(
+            draw.fading_polyline(
                 canvas, px[k[keep]], px[k[keep] + 1], self.trail_width, self.color, fade[keep], clip
             )
         if valid[i]:
-            draw.disc(canvas, px[i], self.radius + 1.0, OUTLINE, 0.85, clip)
-            draw.disc(canvas, px[i], self.radius, self.color, 1.0, clip)
+            draw.disc(canvas, px[i], self.radius + 1.0, OUTLINE, clip)
+            draw.disc(canvas, px[i], self.radius, self.color, clip)
 
 
 class _BodypartLayer:
@@ -366,11 +369,11 @@ class _BodypartLayer:
         px, valid, clip = self.px[i], self.valid[i], self.clip
         for a, b in self.edges:
             if valid[a] and valid[b]:  # edges with a missing endpoint are not drawn
-                draw.segment(canvas, px[a], px[b], self.edge_width, self.edge_color, 1.0, clip)
+                draw.segment(canvas, px[a], px[b], self.edge_width, self.edge_color, clip)
         for k, color in enumerate(self.colors):
             if valid[k]:
-                draw.disc(canvas, px[k], self.radius + 1.0, OUTLINE, 0.85, clip)
-                draw.disc(canvas, px[k], self.radius, color, 1.0, clip)
+                draw.disc(canvas, px[k], self.radius + 1.0, OUTLINE, clip)
+                draw.disc(canvas, px[k], self.radius, color, clip)
 
 
 class _ArrowLayer:
@@ -398,11 +401,8 @@ class _ArrowLayer:
         head = min(length, max(3.0 * self.width, 0.3 * length))
         base = tip - head * unit
         normal = np.array([-unit[1], unit[0]]) * head * 0.55
-        draw.segment(canvas, start, base + 0.5 * unit, self.width, OUTLINE, 0.6, self.clip)
-        draw.segment(canvas, start, base + 0.5 * unit, self.width - 1.0, self.color, 1.0, self.clip)
-        draw.polygon(
-            canvas, np.array([tip, base + normal, base - normal]), self.color, 1.0, self.clip
-        )
+        draw.segment(canvas, start, base + 0.5 * unit, self.width, self.color, self.clip)
+        draw.polygon(canvas, np.array([tip, base + normal, base - normal]), self.color, self.clip)
 
 
 # ------------------------------------------------------------------ helpers

@@ -1,0 +1,278 @@
+"""MP4 export: neurospatial vs the reference implementation (neurospatial 0.6.0).
+
+Same session in both libraries (benchmarks/reference/session.py: random walk at
+250 Hz for 40 s, bin_size=2.5, a moving Gaussian bump as fields, position with a
+10-frame trail, a 4-keypoint skeleton, head direction, one point region, 800x600
+H.264), at 300 and 3000 frames. Each run is a fresh process (so peak RSS is that
+run's own); the two libraries run alternately. "encode-only" is the ffmpeg we ship
+encoding the very same frames from a raw file with the same settings: the
+physical limit of the export.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_video.py            # sets up the reference venv if needed
+    .venv/bin/python benchmarks/bench_video.py --no-reference --frames 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "reference"
+
+
+def session_inputs(n_frames: int) -> tuple[Any, Any, dict[str, Any]]:
+    """The user's data: environment, fields and animate_fields keywords (not timed)."""
+    import numpy as np
+
+    sys.path.insert(0, str(REFERENCE))
+    from session import make_session
+
+    from neurospatial import Environment
+    from neurospatial.animation import BodypartOverlay, HeadDirectionOverlay, PositionOverlay
+
+    s = make_session(n_frames, seed=0)
+    env = Environment.from_samples(s["positions"], bin_size=s["bin_size"])
+    env.regions.add(s["region_name"], point=tuple(s["region_point"]))
+    fields = s["make_fields"](np.asarray(env.bin_centers))
+    colors = {"nose": "red", "ear_left": "blue", "ear_right": "blue", "tail_base": "green"}
+    overlays = [
+        PositionOverlay(s["positions"], times=s["times"], color="red", size=10.0, trail_length=10),
+        BodypartOverlay(
+            s["keypoints"], times=s["times"], skeleton=s["skeleton_edges"], colors=colors
+        ),
+        HeadDirectionOverlay(s["headings"], times=s["times"], color="orange", length=10.0),
+    ]
+    kwargs = {
+        "overlays": overlays,
+        "frame_times": s["frame_times"],
+        "fps": 30,
+        "show_regions": True,
+    }
+    return env, fields, kwargs
+
+
+def build_scene(n_frames: int) -> Any:
+    from neurospatial.animation import build_scene as build
+
+    env, fields, kwargs = session_inputs(n_frames)
+    return build(env, fields, **kwargs)
+
+
+def child_ours(n_frames: int, out: Path, preset: str, crf: int) -> dict:
+    """One export in a fresh process; timed like the reference: the animate_fields call."""
+    env, fields, kwargs = session_inputs(n_frames)
+    seconds = []
+    for k in range(2):  # cold (first call: pays lazy imports), then warm (steady state)
+        t0 = time.perf_counter()
+        path = env.animate_fields(
+            fields, save_path=out, progress=False, preset=preset, crf=crf, **kwargs
+        )
+        seconds.append(time.perf_counter() - t0)
+        if k == 0:
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": seconds[0],
+        "warm_seconds": seconds[1],
+        "peak_rss_mb": rss,
+        "file_bytes": path.stat().st_size,
+    }
+
+
+def child_encode_only(n_frames: int, out: Path, preset: str, crf: int) -> dict:
+    """Render the same frames to a raw file, then time ffmpeg alone encoding it.
+
+    The raw file holds exactly the bytes the export pipes to ffmpeg (yuv420p),
+    and ffmpeg gets the same options: this is the encoder's own speed limit.
+    """
+    import cv2
+
+    from neurospatial.animation.backends.ffmpeg import BT601, ffmpeg_exe
+    from neurospatial.animation.render.raster import Compositor
+
+    scene = build_scene(n_frames)
+    compositor = Compositor(scene)
+    raw = out.with_suffix(".yuv")
+    with open(raw, "wb") as f:
+        for i in range(n_frames):
+            f.write(cv2.cvtColor(compositor.render(i), cv2.COLOR_RGBA2YUV_I420).data)
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{compositor.width}x{compositor.height}",
+        "-framerate",
+        "30",
+        "-i",
+        str(raw),
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+        *BT601,
+        "-movflags",
+        "+faststart",
+        str(out),
+    ]
+    subprocess.run(["cat", str(raw)], stdout=subprocess.DEVNULL, check=True)  # warm cache
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    seconds = time.perf_counter() - t0
+    raw.unlink()
+    return {"seconds": seconds, "file_bytes": out.stat().st_size}
+
+
+def run_child(kind: str, n_frames: int, out: Path, preset: str, crf: int) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--frames",
+        str(n_frames),
+        "--out",
+        str(out),
+        "--preset",
+        preset,
+        "--crf",
+        str(crf),
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_reference(python: str, n_frames: int, outdir: Path) -> dict:
+    cmd = [
+        python,
+        str(REFERENCE / "run_reference.py"),
+        "--frames",
+        str(n_frames),
+        "--backend",
+        "video",
+        "--out",
+        str(outdir),
+        "--n-workers",
+        "1",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "seconds": data["seconds"],
+        "peak_rss_mb": data.get("peak_rss_self_mb"),
+        "file_bytes": data["file_bytes"],
+    }
+
+
+def reference_python() -> str | None:
+    try:
+        out = subprocess.run(
+            ["bash", str(REFERENCE / "setup_reference.sh")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+        print(f"(reference unavailable: {exc})", file=sys.stderr)
+        return None
+    return out.stdout.strip().splitlines()[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, nargs="*", default=[300, 3000])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--preset", default=None)
+    parser.add_argument("--crf", type=int, default=None)
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--child", choices=["ours", "encode"])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    from neurospatial.animation.backends.video import DEFAULT_CRF, DEFAULT_PRESET
+
+    preset = args.preset or DEFAULT_PRESET
+    crf = DEFAULT_CRF if args.crf is None else args.crf
+    if args.child:
+        fn = child_ours if args.child == "ours" else child_encode_only
+        print(json.dumps(fn(args.frames[0], args.out, preset, crf)))
+        return
+
+    python = None if args.no_reference else reference_python()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        outdir = Path(tmp)
+        for n in args.frames:
+            results: dict[str, list[dict]] = {
+                "reference 0.6.0": [],
+                "neurospatial": [],
+                "encode-only": [],
+            }
+            for _ in range(args.repeats):  # alternate the libraries
+                if python:
+                    results["reference 0.6.0"].append(run_reference(python, n, outdir))
+                results["neurospatial"].append(
+                    run_child("ours", n, outdir / f"ours{n}.mp4", preset, crf)
+                )
+                results["encode-only"].append(
+                    run_child("encode", n, outdir / f"enc{n}.mp4", preset, crf)
+                )
+            for name, runs in results.items():
+                if runs:
+                    best = min(runs, key=lambda r: r["seconds"])
+                    rows.append((n, name, best))
+                    if "warm_seconds" in best:
+                        warm = min(r["warm_seconds"] for r in runs)
+                        rows.append((n, name + " (warm)", {**best, "seconds": warm}))
+    ref = {n: r for n, name, r in rows if name == "reference 0.6.0"}
+    enc = {n: r for n, name, r in rows if name == "encode-only"}
+    ours = {n: r for n, name, r in rows if name == "neurospatial"}
+    print("cold = first export in a fresh process (includes lazy imports of matplotlib,")
+    print("dask, scipy, OpenCV); warm = a second export in the same process.")
+    print(
+        f"\nMP4 export, 800x600, libx264 preset={preset} crf={crf} (ours), best of "
+        f"{args.repeats}; machine: {os.cpu_count()} cores"
+    )
+    header = (
+        f"{'frames':>6}  {'implementation':<23}{'seconds':>9}{'frames/s':>10}"
+        f"{'peak RSS MB':>13}{'file MB':>9}{'fps vs ref':>12}{'time vs encode':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n, name, r in rows:
+        fps = n / r["seconds"]
+        vs_ref = f"{fps / (n / ref[n]['seconds']):.1f}x" if n in ref else "-"
+        vs_enc = f"{r['seconds'] / enc[n]['seconds']:.2f}x" if n in enc else "-"
+        rss = f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-"
+        print(
+            f"{n:>6}  {name:<23}{r['seconds']:>9.2f}{fps:>10.1f}{rss:>13}"
+            f"{r['file_bytes'] / 1e6:>9.2f}{vs_ref:>12}{vs_enc:>16}"
+        )
+    if len(ours) >= 2:
+        small, large = min(ours), max(ours)
+        ratio = ours[large]["peak_rss_mb"] / ours[small]["peak_rss_mb"]
+        print(f"\npeak RSS neurospatial {large} vs {small} frames: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
