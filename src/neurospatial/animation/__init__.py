@@ -6,22 +6,28 @@ Public API: overlay dataclasses, the xarray scene (`build_scene`, `align_scene`,
 
 from neurospatial.animation.alignment import align_scene, subsample_frames
 from neurospatial.animation.api import animate
+from neurospatial.animation.calibration import Affine2D, VideoCalibration, calibrate_video
 from neurospatial.animation.overlays import (
     BodypartOverlay,
     HeadDirectionOverlay,
     PositionOverlay,
+    VideoOverlay,
 )
 from neurospatial.animation.render.raster import Frame, render_frame
 from neurospatial.animation.scene import build_scene, open_scene
 
 __all__ = [
+    "Affine2D",
     "BodypartOverlay",
     "Frame",
     "HeadDirectionOverlay",
     "PositionOverlay",
+    "VideoCalibration",
+    "VideoOverlay",
     "align_scene",
     "animate",
     "build_scene",
+    "calibrate_video",
     "open_scene",
     "render_frame",
     "subsample_frames",

@@ -72,6 +72,8 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
 
 def align_overlay(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
     """Sample one overlay dataset at `frame_times` (linear; NaN outside its range)."""
+    if ds.attrs.get("kind") == "video":
+        return _align_video(ds, frame_times)
     source = ds["time"].values
     if len(source) == len(frame_times) and np.array_equal(source, frame_times):
         return ds
@@ -83,6 +85,32 @@ def align_overlay(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Datase
         heading = aligned["heading"]
         norm = ((heading**2).sum("space", skipna=False)) ** 0.5
         aligned["heading"] = heading / norm.where(norm > 0)
+    return aligned
+
+
+def _align_video(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
+    """Nearest video frame within one video frame period (else -1: nothing drawn).
+
+    Returns ``frame_index(time)`` on the frame times; an array source keeps its
+    frames along ``video_frame`` (indexed, never copied per animation frame).
+    """
+    source = np.asarray(ds["time"].values, dtype=np.float64)
+    period = float(np.median(np.diff(source))) if len(source) > 1 else 0.0
+    right = np.clip(np.searchsorted(source, frame_times), 0, len(source) - 1)
+    left = np.clip(right - 1, 0, len(source) - 1)
+    nearest = np.where(
+        np.abs(source[left] - frame_times) <= np.abs(source[right] - frame_times), left, right
+    )
+    close = np.abs(source[nearest] - frame_times) <= period * (1 + 1e-9)
+    aligned = xr.Dataset(
+        {"frame_index": ("time", np.where(close, nearest, -1).astype(np.int64))},
+        coords={"time": frame_times},
+        attrs=dict(ds.attrs),
+    )
+    if "frame" in ds:
+        aligned["frame"] = ds["frame"].drop_vars("time").rename(time="video_frame")
+    if "px_to_world" in ds:
+        aligned["px_to_world"] = ds["px_to_world"]
     return aligned
 
 

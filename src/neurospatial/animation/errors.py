@@ -6,6 +6,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from types import CodeType
 
 __all__ = ["format_message", "user_stacklevel", "warn"]
 
@@ -22,10 +23,17 @@ def user_stacklevel() -> int:
     """Stack level of the first frame outside this package (for ``warnings.warn``)."""
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and _internal(frame.f_code):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+def _internal(code: CodeType) -> bool:
+    """Library code, or a dataclass-generated ``__init__`` (compiled from "<string>")."""
+    return code.co_filename.startswith(_PACKAGE_DIR) or (
+        code.co_filename == "<string>" and code.co_name == "__init__"
+    )
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

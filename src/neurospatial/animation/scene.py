@@ -148,6 +148,8 @@ def build_scene(
     nodes["/"].attrs["overlays"] = json.dumps([name for name, _ in named])
     for name, overlay in named:
         ds = overlay.to_dataset(frame_times=times)
+        if overlay.kind == "video":
+            ds = _check_video(name, ds, env)
         _check_against_env(name, ds, env)
         if overlay.has_own_times():
             check_overlap(name, ds["time"].values, times)
@@ -381,6 +383,41 @@ def _check_cmap(cmap: Any) -> None:
             f"cmap={cmap!r} is not a registered matplotlib colormap name.{hint}\n"
             "HOW: use a name such as 'viridis', 'magma' or 'hot'."
         )
+
+
+def _check_video(name: str, ds: xr.Dataset, env: Environment) -> xr.Dataset:
+    """Video needs a 2D environment; without a calibration it is stretched over it."""
+    if env.n_dims != 2:
+        raise ValueError(
+            format_message(
+                f"VideoOverlay requires 2D environment; overlay {name!r} was given a "
+                f"{env.n_dims}D environment (env.n_dims = {env.n_dims}).",
+                "video frames are images of a plane; they cannot be placed on a 1D track "
+                "or in a 3D volume.",
+                [
+                    "Build a 2D environment from the (x, y) positions.",
+                    "Drop the VideoOverlay for this environment.",
+                ],
+            )
+        )
+    if env.layout != "grid":
+        from neurospatial.animation.errors import warn
+
+        warn(
+            f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a grid; "
+            "the video is aligned to its bounding box, so alignment is approximate."
+        )
+    if "px_to_world" not in ds:
+        width, height = json.loads(ds.attrs["frame_size_px"])
+        crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
+        (x0, x1), (y0, y1) = env.dimension_ranges
+        sx, sy = (x1 - x0) / crop[2], (y1 - y0) / crop[3]
+        matrix = np.array(
+            [[sx, 0.0, x0 - sx * crop[0]], [0.0, -sy, y1 + sy * crop[1]], [0.0, 0.0, 1.0]]
+        )
+        ds = ds.assign(px_to_world=(("affine_row", "affine_col"), matrix))
+        ds.attrs["calibration"] = "stretched over the environment's bounding box"
+    return ds
 
 
 def _check_against_env(name: str, ds: xr.Dataset, env: Environment) -> None:

@@ -30,6 +30,7 @@ from neurospatial.animation.render.chrome import (
     Chrome,
     build_chrome,
 )
+from neurospatial.animation.render.video_layer import VideoLayer
 from neurospatial.animation.scene import scene_environment, scene_overlays, scene_style
 
 __all__ = ["KEYPOINT_PALETTE", "Compositor", "Frame", "render_frame"]
@@ -132,7 +133,10 @@ class Compositor:
         self._block: tuple[int, int, NDArray[np.float64]] | None = None
         self._init_field_layer(style["cmap"])
         self._init_regions()
+        self._videos: list[VideoLayer] = []
         self._layers = self._init_overlays(scene_overlays(scene), dpi)
+        self._below = [v for v in self._videos if v.below]
+        self._above = [v for v in self._videos if not v.below]
         # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
         # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
         self._canvas = self.new_canvas()
@@ -162,7 +166,11 @@ class Compositor:
         """Render frame `index` into `out` (default: a reused buffer), RGBX (H, W, 4)."""
         canvas = self._canvas if out is None else out
         np.copyto(canvas, self._chrome)
+        for video in self._below:
+            video.blend(canvas, index)
         self._draw_field(canvas, index)
+        for video in self._above:
+            video.blend(canvas, index)
         self._draw_regions(canvas[..., :3])
         for layer in self._layers:
             layer(canvas, index)
@@ -234,7 +242,12 @@ class Compositor:
         palette = self._lut[codes]
         np.take(palette, self._index, out=self._field_buf)
         r0, r1, c0, c1 = self._field_rect
-        canvas.view(np.uint32)[r0:r1, c0:c1, 0] = self._field_buf
+        target = canvas.view(np.uint32)[r0:r1, c0:c1, 0]
+        if self._below:  # video under the field shows through NaN and empty pixels
+            opaque = np.take(codes < 256, self._index)
+            np.copyto(target, self._field_buf, where=opaque)
+        else:
+            target[...] = self._field_buf
 
     # ----------------------------------------------------------------- regions
     def _init_regions(self) -> None:
@@ -280,6 +293,8 @@ class Compositor:
                 layers.append(_BodypartLayer(px, ds, pt, clip))
             elif kind == "head_direction":
                 headings.append(ds)
+            elif kind == "video":
+                self._videos.append(VideoLayer(ds, self.transform, clip))
         sources = anchors or centroids
         centre = np.array([np.mean(r) for r in self.env.dimension_ranges])
         for k, ds in enumerate(headings):

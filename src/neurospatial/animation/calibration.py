@@ -1,0 +1,577 @@
+"""Calibrating a behaviour video to environment coordinates.
+
+A calibration is an affine map from video pixels to the environment's world
+coordinates, fitted once (`calibrate_video`) and stored with the video overlay.
+
+Coordinate conventions
+----------------------
+Pixel coordinates are ``(x, y) = (column, row)`` measured from the top-left
+corner of the image, and they are continuous: an image of ``W x H`` pixels spans
+``[0, W] x [0, H]``, and the centre of the pixel in column ``c``, row ``r`` is at
+``(c + 0.5, r + 0.5)``. Pixel ``y`` grows downwards.
+
+World coordinates are ``(x, y)`` with x to the right and y up, in environment
+units (the ``cm`` in names such as ``transform_px_to_cm`` stands for whatever
+``env.units`` is).
+
+Three ways to calibrate
+-----------------------
+``scale_bar=((x1, y1), (x2, y2), length)``
+    Two pixel points a known world distance apart. The scale is
+    ``s = length / |p2 - p1|`` (environment units per pixel) and the map is
+    ``x = s * x_px``, ``y = s * (H - y_px)``: uniform scale and a y flip, no
+    rotation, with the video's bottom-left corner at the world origin.
+``cm_per_px=s``
+    The same map with a known scale.
+``landmarks_px=..., landmarks_env=...``
+    Three or more matching points; the map is a least-squares fit, either
+    ``"affine"`` (6 degrees of freedom: rotation, non-uniform scale, shear) or
+    ``"similarity"`` (4: rotation, uniform scale, translation; reflections are
+    allowed because the y flip is one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from neurospatial.animation.errors import format_message, warn
+from neurospatial.animation.validation import as_float_array
+from neurospatial.animation.video_io import frame_size
+
+if TYPE_CHECKING:
+    from neurospatial.environment import Environment
+
+__all__ = [
+    "RESIDUAL_WARN_FRACTION",
+    "Affine2D",
+    "VideoCalibration",
+    "calibrate_video",
+]
+
+#: A landmark fit whose RMS residual exceeds this fraction of the environment's
+#: larger extent triggers a warning. 1% of a 100 cm arena is 1 cm: larger than
+#: the error of carefully clicked landmarks, smaller than what is visible.
+RESIDUAL_WARN_FRACTION = 0.01
+
+_LANDMARK_FITS = ("affine", "similarity")
+_DEGENERATE_RATIO = 1e-8  # smallest / largest singular value of centred landmarks
+
+
+# ----------------------------------------------------------------------- Affine2D
+@dataclass(frozen=True, eq=False)
+class Affine2D:
+    """A 2D affine map stored as a 3x3 homogeneous matrix.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (3, 3)
+        Finite values with last row ``[0, 0, 1]``; a point ``(x, y)`` maps to
+        ``matrix @ [x, y, 1]``. Stored as a read-only float64 copy.
+
+    Examples
+    --------
+    >>> flip = Affine2D.scale(0.5, -0.5) @ Affine2D.translation(0, -48)
+    >>> flip([[0.0, 0.0], [64.0, 48.0]]).tolist()
+    [[0.0, 24.0], [32.0, 0.0]]
+    >>> flip.inverse()(flip([10.0, 20.0])).tolist()
+    [10.0, 20.0]
+    """
+
+    matrix: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        m = np.array(as_float_array(self.matrix, "Affine2D matrix"))  # private copy
+        if m.shape != (3, 3):
+            raise ValueError(f"Affine2D matrix must have shape (3, 3), got {m.shape}.")
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"Affine2D matrix must be finite, got\n{m}.")
+        if not np.allclose(m[2], [0.0, 0.0, 1.0], rtol=0.0, atol=1e-12):
+            raise ValueError(f"Affine2D matrix must have last row [0, 0, 1], got {m[2].tolist()}.")
+        m[2] = [0.0, 0.0, 1.0]
+        m += 0.0  # -0.0 -> 0.0, so equal matrices hash equally
+        m.flags.writeable = False
+        object.__setattr__(self, "matrix", m)
+
+    @classmethod
+    def identity(cls) -> Affine2D:
+        return cls(np.eye(3))
+
+    @classmethod
+    def scale(cls, sx: float, sy: float | None = None) -> Affine2D:
+        """Scale by `sx` along x and `sy` (default: `sx`) along y."""
+        return cls(np.diag([sx, sx if sy is None else sy, 1.0]))
+
+    @classmethod
+    def translation(cls, tx: float, ty: float) -> Affine2D:
+        m = np.eye(3)
+        m[:2, 2] = tx, ty
+        return cls(m)
+
+    @property
+    def linear(self) -> NDArray[np.float64]:
+        """The 2x2 linear part (rotation, scale, shear, reflection)."""
+        return self.matrix[:2, :2]
+
+    def __call__(self, points: ArrayLike) -> NDArray[np.float64]:
+        """Map an array of shape (n, 2) (or one point of shape (2,)) of (x, y) points.
+
+        NaN points stay NaN, so trajectories with gaps can be mapped directly.
+        """
+        pts = as_float_array(points, "points")
+        if pts.shape[-1:] != (2,) or pts.ndim > 2:
+            raise ValueError(
+                f"Affine2D maps points of shape (n, 2) or (2,), got shape {pts.shape}."
+            )
+        return pts @ self.linear.T + self.matrix[:2, 2]
+
+    def __matmul__(self, other: object) -> Affine2D:
+        """Composition: ``(a @ b)(p) == a(b(p))``."""
+        if not isinstance(other, Affine2D):
+            return NotImplemented
+        return Affine2D(self.matrix @ other.matrix)
+
+    def inverse(self) -> Affine2D:
+        """The inverse map; ValueError if the linear part is (numerically) singular."""
+        linear = self.linear
+        if np.linalg.cond(linear) > 1e12:
+            raise ValueError(
+                f"Affine2D is singular (determinant {np.linalg.det(linear):.3g}) and has no "
+                f"inverse: it collapses the plane onto a line or a point.\n{self.matrix}"
+            )
+        inv = np.linalg.inv(linear)
+        m = np.eye(3)
+        m[:2, :2] = inv
+        m[:2, 2] = -inv @ self.matrix[:2, 2]
+        return Affine2D(m)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Affine2D):
+            return NotImplemented
+        return bool(np.array_equal(self.matrix, other.matrix))
+
+    def __hash__(self) -> int:
+        return hash(self.matrix.tobytes())
+
+    def __reduce__(self) -> tuple[type[Affine2D], tuple[NDArray[np.float64]]]:
+        return (type(self), (np.array(self.matrix),))
+
+    def __repr__(self) -> str:
+        return f"Affine2D(matrix={self.matrix.tolist()})"
+
+
+# ---------------------------------------------------------------- VideoCalibration
+@dataclass(frozen=True)
+class VideoCalibration:
+    """Pixel -> world map of a video, with the frame size it was made for.
+
+    Parameters
+    ----------
+    transform_px_to_cm : Affine2D
+        Maps pixel (x = column, y = row) to world (x, y) in environment units.
+    frame_size_px : tuple of int
+        ``(width, height)`` of the video frames in pixels.
+    rms_residual : float, optional
+        Root mean square distance (environment units) between the mapped pixel
+        landmarks and the world landmarks; only set by landmark fits.
+    """
+
+    transform_px_to_cm: Affine2D
+    frame_size_px: tuple[int, int]
+    rms_residual: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.transform_px_to_cm, Affine2D):
+            raise TypeError(
+                "transform_px_to_cm must be an Affine2D, got "
+                f"{type(self.transform_px_to_cm).__name__}."
+            )
+        self.transform_px_to_cm.inverse()  # raises if singular
+        size = tuple(np.asarray(self.frame_size_px).ravel().tolist())
+        if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+            raise ValueError(
+                f"frame_size_px must be (width, height) positive integers, got "
+                f"{self.frame_size_px!r}."
+            )
+        object.__setattr__(self, "frame_size_px", size)
+        if self.rms_residual is not None:
+            rms = float(self.rms_residual)
+            if not np.isfinite(rms) or rms < 0:
+                raise ValueError(f"rms_residual must be finite and >= 0, got {rms!r}.")
+            object.__setattr__(self, "rms_residual", rms)
+
+    @property
+    def transform_cm_to_px(self) -> Affine2D:
+        """World (environment units) -> pixel (x = column, y = row)."""
+        return self.transform_px_to_cm.inverse()
+
+    @property
+    def cm_per_px(self) -> float:
+        """Approximate scale: environment units per pixel, ``sqrt(|det|)`` of the linear part."""
+        return float(np.sqrt(abs(np.linalg.det(self.transform_px_to_cm.linear))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types (lists, ints, floats, None), e.g. for ``json.dumps``."""
+        return {
+            "transform_px_to_cm": self.transform_px_to_cm.matrix.tolist(),
+            "frame_size_px": list(self.frame_size_px),
+            "rms_residual": self.rms_residual,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VideoCalibration:
+        """Inverse of `to_dict`."""
+        missing = sorted({"transform_px_to_cm", "frame_size_px"} - set(data))
+        if missing:
+            raise ValueError(
+                format_message(
+                    f"Calibration dict is missing key(s) {missing}; got keys {sorted(data)}.",
+                    "a calibration needs the pixel -> world matrix and the frame size.",
+                    ["Pass the dict produced by VideoCalibration.to_dict()."],
+                )
+            )
+        return cls(
+            transform_px_to_cm=Affine2D(np.asarray(data["transform_px_to_cm"], dtype=float)),
+            frame_size_px=tuple(data["frame_size_px"]),
+            rms_residual=data.get("rms_residual"),
+        )
+
+
+# ----------------------------------------------------------------- calibrate_video
+def calibrate_video(
+    source: str | os.PathLike[str] | ArrayLike,
+    env: Environment,
+    *,
+    scale_bar: tuple[ArrayLike, ArrayLike, float] | None = None,
+    landmarks_px: ArrayLike | None = None,
+    landmarks_env: ArrayLike | None = None,
+    cm_per_px: float | None = None,
+    landmark_fit: str = "affine",
+) -> VideoCalibration:
+    """Fit the map from video pixels to environment coordinates.
+
+    Give exactly one method: `scale_bar`, `landmarks_px` with `landmarks_env`,
+    or `cm_per_px`. Pixel points are (x = column, y = row) from the image's
+    top-left corner, continuous (pixel centres at +0.5); world points are (x, y)
+    with y up, in environment units. Details are in the module docstring.
+
+    Parameters
+    ----------
+    source : path or array
+        A video file (only its frame size is read) or a uint8 array of shape
+        (n_frames, height, width, 3) or (height, width, 3). Lazy arrays (dask,
+        xarray) are not loaded.
+    env : Environment
+        A 2D environment.
+    scale_bar : tuple, optional
+        ``((x1, y1), (x2, y2), length)``: two pixel points `length` environment
+        units apart.
+    landmarks_px, landmarks_env : array-like of shape (n, 2), optional
+        Matching points (n >= 3) in pixels and in environment units.
+    cm_per_px : float, optional
+        Environment units per pixel.
+    landmark_fit : {"affine", "similarity"}
+        Model fitted to landmarks. With exactly 3 landmarks an affine fit is
+        exact, so its residual tells nothing; use 4 or more to check the fit.
+
+    Returns
+    -------
+    VideoCalibration
+
+    Warns
+    -----
+    UserWarning
+        If the landmark RMS residual exceeds `RESIDUAL_WARN_FRACTION` of the
+        environment's larger extent; if the environment extends beyond the
+        video frame; if the environment's layout is not a grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurospatial import Environment
+    >>> env = Environment.from_samples(np.array([[2.0, 2.0], [30.0, 22.0]]), bin_size=2.0,
+    ...                                infer_active_bins=False)
+    >>> frames = np.zeros((48, 64, 3), dtype=np.uint8)
+    >>> calibration = calibrate_video(frames, env, scale_bar=((0, 0), (8, 0), 4.0))
+    >>> calibration.cm_per_px
+    0.5
+    >>> calibration.transform_px_to_cm([0.0, 0.0]).tolist()  # top-left corner
+    [0.0, 24.0]
+    """
+    _check_env(env)
+    method = _choose_method(scale_bar, landmarks_px, landmarks_env, cm_per_px)
+    if landmark_fit not in _LANDMARK_FITS:
+        raise ValueError(
+            format_message(
+                f"landmark_fit={landmark_fit!r} is not a known fit; choose one of "
+                f"{list(_LANDMARK_FITS)}.",
+                "the fit decides which distortions the pixel -> world map can express.",
+                [
+                    "Use 'affine' (rotation, non-uniform scale, shear; the default).",
+                    "Use 'similarity' (rotation and uniform scale only) for square pixels "
+                    "and few or noisy landmarks.",
+                ],
+            )
+        )
+    rms = None
+    if method == "landmarks":
+        px, world = _check_landmarks(landmarks_px, landmarks_env)
+        transform = (_fit_affine if landmark_fit == "affine" else _fit_similarity)(px, world)
+        residuals = transform(px) - world
+        rms = float(np.sqrt(np.mean(np.sum(residuals**2, axis=1))))
+    else:
+        s = _bar_scale(scale_bar) if method == "scale_bar" else _positive(cm_per_px, "cm_per_px")
+    width, height = frame_size(source)  # after the cheap checks: may run ffmpeg
+    if method != "landmarks":  # x = s * x_px, y = s * (height - y_px)
+        transform = Affine2D.scale(s, -s) @ Affine2D.translation(0.0, -height)
+    calibration = VideoCalibration(transform, (width, height), rms)
+    if rms is not None:
+        _check_residual(rms, env, landmark_fit, len(px))
+    if env.layout != "grid":
+        warn(
+            f"Environment layout is {env.layout!r}, not 'grid': video alignment is "
+            "approximate for non-grid 2D layouts (the video is mapped to the environment's "
+            "bounding box, not to individual bins)."
+        )
+    _check_coverage(calibration, env)
+    return calibration
+
+
+# ------------------------------------------------------------------------ helpers
+def _check_env(env: Environment) -> None:
+    if env.n_dims != 2:
+        raise ValueError(
+            format_message(
+                f"VideoOverlay requires 2D environment; got env.n_dims={env.n_dims}.",
+                "a video frame is a plane: it can only be calibrated to a 2D environment.",
+                [
+                    "Build the environment from 2D positions, e.g. "
+                    "Environment.from_samples(np.column_stack([x, y]), bin_size=...).",
+                    "For a 1D track or 3D data, draw the video separately instead of as "
+                    "an overlay.",
+                ],
+            )
+        )
+
+
+def _choose_method(
+    scale_bar: object, landmarks_px: object, landmarks_env: object, cm_per_px: object
+) -> str:
+    given = [
+        name
+        for name, value in (
+            ("scale_bar", scale_bar),
+            ("landmarks_px", landmarks_px),
+            ("landmarks_env", landmarks_env),
+            ("cm_per_px", cm_per_px),
+        )
+        if value is not None
+    ]
+    methods = sorted({"landmarks" if g.startswith("landmarks") else g for g in given})
+    how = [
+        "Pass scale_bar=((x1, y1), (x2, y2), length) for two pixel points a known distance apart.",
+        "Pass landmarks_px=... and landmarks_env=... (3 or more matching points each).",
+        "Pass cm_per_px=... if the scale is known.",
+    ]
+    if len(methods) != 1:
+        what = (
+            "calibrate_video needs a calibration method; none was given."
+            if not methods
+            else f"calibrate_video got several calibration methods: {given}."
+        )
+        raise ValueError(
+            format_message(
+                f"{what} Give exactly one of: scale_bar, landmarks_px + landmarks_env, cm_per_px.",
+                "each method defines the whole pixel -> world map; mixing them would be ambiguous.",
+                how,
+            )
+        )
+    if methods == ["landmarks"] and len(given) != 2:
+        missing = "landmarks_env" if given == ["landmarks_px"] else "landmarks_px"
+        raise ValueError(
+            format_message(
+                f"calibrate_video got {given[0]} without {missing}.",
+                "a landmark fit needs each landmark both in pixels and in environment units.",
+                [f"Pass {missing}=... with the same landmarks in the same order.", *how[::2]],
+            )
+        )
+    return methods[0]
+
+
+def _positive(value: Any, name: str) -> float:
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if not ok or not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            format_message(
+                f"{name} must be a positive finite number, got {value!r}.",
+                "it sets the size of a pixel in environment units.",
+                [f"Pass {name} as a number greater than 0 (environment units)."],
+            )
+        )
+    return float(value)
+
+
+def _bar_scale(scale_bar: Any) -> float:
+    try:
+        p1, p2, length = scale_bar
+        ends = np.asarray([p1, p2], dtype=np.float64)
+    except (TypeError, ValueError):
+        ends = None
+    if ends is None or ends.shape != (2, 2):
+        raise ValueError(
+            format_message(
+                f"scale_bar={scale_bar!r} is not ((x1, y1), (x2, y2), length).",
+                "a scale bar is two pixel points (x = column, y = row) and the world "
+                "distance between them.",
+                ["Pass e.g. scale_bar=((100, 400), (500, 400), 80.0) for 400 px = 80 cm."],
+            )
+        )
+    if not np.all(np.isfinite(ends)):
+        raise ValueError(
+            format_message(
+                f"scale_bar end points must be finite, got {ends.tolist()}.",
+                "the scale is computed from the distance between the end points.",
+                ["Pass pixel coordinates as finite numbers."],
+            )
+        )
+    length = _positive(length, "scale_bar length")
+    pixels = float(np.hypot(*(ends[1] - ends[0])))
+    if pixels == 0:
+        raise ValueError(
+            format_message(
+                f"scale_bar end points coincide: both are {ends[0].tolist()}, so the bar is "
+                "0 px long.",
+                "the scale is length / (pixel distance between the end points).",
+                ["Pass two distinct pixel points, as far apart as possible for precision."],
+            )
+        )
+    return length / pixels
+
+
+def _check_landmarks(
+    landmarks_px: Any, landmarks_env: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    arrays = {}
+    for name, value in (("landmarks_px", landmarks_px), ("landmarks_env", landmarks_env)):
+        arr = as_float_array(value, name)
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(
+                format_message(
+                    f"{name} has shape {arr.shape}; expected (n_landmarks, 2).",
+                    "each landmark is one (x, y) point.",
+                    ["Stack the points as rows: np.array([[x0, y0], [x1, y1], ...])."],
+                )
+            )
+        arrays[name] = arr
+    px, world = arrays["landmarks_px"], arrays["landmarks_env"]
+    if len(px) != len(world):
+        raise ValueError(
+            format_message(
+                f"landmarks_px has {len(px)} points but landmarks_env has {len(world)}.",
+                "landmarks are matched by position: row i of both arrays is the same point.",
+                ["Pass the same landmarks, in the same order, in both arrays."],
+            )
+        )
+    if len(px) < 3:
+        raise ValueError(
+            format_message(
+                f"Got {len(px)} landmark(s); at least 3 are needed.",
+                "an affine map has 6 unknowns and each landmark gives 2 equations.",
+                [
+                    "Add landmarks (arena corners are good ones); 4 or more let the "
+                    "residual check the fit.",
+                    "With only two known points, use scale_bar=((x1, y1), (x2, y2), length).",
+                ],
+            )
+        )
+    for name, arr in arrays.items():
+        bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))
+        if len(bad):
+            raise ValueError(
+                format_message(
+                    f"{name} has {len(bad)} non-finite landmark(s) at rows {bad.tolist()}: "
+                    f"{arr[bad].tolist()}.",
+                    "every landmark enters the least-squares fit.",
+                    ["Remove those rows from both landmark arrays, or fix their coordinates."],
+                )
+            )
+        centred = arr - arr.mean(axis=0)
+        sv = np.linalg.svd(centred, compute_uv=False)
+        if sv[0] == 0 or sv[1] <= _DEGENERATE_RATIO * sv[0]:
+            raise ValueError(
+                format_message(
+                    f"{name} are collinear or coincide ({arr.tolist()}); the fit is degenerate.",
+                    "points on one line fix the map only along that line.",
+                    ["Use at least 3 landmarks that span an area, e.g. three arena corners."],
+                )
+            )
+    return px, world
+
+
+def _fit_affine(px: NDArray[np.float64], world: NDArray[np.float64]) -> Affine2D:
+    design = np.column_stack([px, np.ones(len(px))])
+    coefficients = np.linalg.lstsq(design, world, rcond=None)[0]  # (3, 2)
+    return Affine2D(np.vstack([coefficients.T, [0.0, 0.0, 1.0]]))
+
+
+def _fit_similarity(px: NDArray[np.float64], world: NDArray[np.float64]) -> Affine2D:
+    """Least-squares scale * orthogonal matrix (rotation or reflection) + translation.
+
+    With centred points P, Q, sum |s R p - q|^2 is minimised over orthogonal R
+    by R = U V^T where Q^T P = U S V^T, and then s = trace(S) / sum |p|^2.
+    """
+    px_mean, world_mean = px.mean(axis=0), world.mean(axis=0)
+    p, q = px - px_mean, world - world_mean
+    u, singular, vt = np.linalg.svd(q.T @ p)
+    scale = singular.sum() / np.sum(p**2)
+    linear = scale * (u @ vt)
+    m = np.eye(3)
+    m[:2, :2] = linear
+    m[:2, 2] = world_mean - linear @ px_mean
+    return Affine2D(m)
+
+
+def _extent(env: Environment) -> float:
+    return max(hi - lo for lo, hi in env.dimension_ranges)
+
+
+def _check_residual(rms: float, env: Environment, fit: str, n: int) -> None:
+    limit = RESIDUAL_WARN_FRACTION * _extent(env)
+    if rms <= limit:
+        return
+    warn(
+        f"Large landmark fit residual: RMS {rms:.3g} {env.units} over {n} landmarks "
+        f"({fit!r} fit) exceeds {RESIDUAL_WARN_FRACTION:.0%} of the environment's larger "
+        f"extent ({limit:.3g} of {_extent(env):.3g} {env.units}). The video will be visibly "
+        "misaligned. Check that landmarks_px and landmarks_env list the same points in the "
+        "same order, that pixel points are (x = column, y = row), and that the environment "
+        "units match; try landmark_fit='affine' if the pixels are not square."
+    )
+
+
+def _check_coverage(calibration: VideoCalibration, env: Environment) -> None:
+    width, height = calibration.frame_size_px
+    corners = np.array([[0.0, 0.0], [width, 0.0], [0.0, height], [width, height]])
+    world = calibration.transform_px_to_cm(corners)
+    low, high = world.min(axis=0), world.max(axis=0)
+    tolerance = 0.5 * calibration.cm_per_px  # half a pixel
+    ranges = np.array(env.dimension_ranges)
+    if np.all(ranges[:, 0] >= low - tolerance) and np.all(ranges[:, 1] <= high + tolerance):
+        return
+    axes = "; ".join(
+        f"{axis}: environment [{ranges[d, 0]:.2f}, {ranges[d, 1]:.2f}], video "
+        f"[{low[d]:.2f}, {high[d]:.2f}]"
+        for d, axis in enumerate("xy")
+    )
+    warn(
+        f"Environment bounds extend beyond calibrated video coverage ({env.units}). {axes}. "
+        "Parts of the environment outside the frame are drawn without video. scale_bar and "
+        "cm_per_px put the video's bottom-left corner at the environment origin (0, 0); if "
+        "the environment's origin is elsewhere, calibrate with landmarks instead. Otherwise "
+        "check the scale and that the video matches the environment."
+    )

@@ -1,0 +1,99 @@
+"""The behaviour-video layer of the compositor.
+
+Once per export: every plot pixel is mapped to video-array coordinates in one
+chain – pixel -> world (the plot's inverse world->pixel map) -> video pixel
+(the calibration's inverse) -> cropped, downsampled array index – and stored
+as OpenCV remap tables. Per frame: decode (or index) the nearest video frame,
+resample it with ``cv2.remap`` (bilinear, one step) and blend it at ``alpha``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+__all__ = ["VideoLayer"]
+
+
+class VideoLayer:
+    """Draws one aligned video overlay dataset into an RGBX canvas."""
+
+    def __init__(
+        self, ds: xr.Dataset, world_to_px: NDArray[np.float64], clip: tuple[int, int, int, int]
+    ) -> None:
+        self.alpha = float(ds.attrs["alpha"])
+        self.below = ds.attrs["z_order"] == "below"
+        self.index = np.asarray(ds["frame_index"].values, dtype=np.int64)
+        width, height = json.loads(ds.attrs["frame_size_px"])
+        crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
+        d = int(ds.attrs["downsample"])
+        self._frames: Any
+        if "source" in ds.attrs:
+            from neurospatial.animation.video_io import VideoReader
+
+            self._frames = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
+        else:
+            frames = np.asarray(ds["frame"].values)
+            x, y, w, h = crop
+            frames = frames[:, y : y + h, x : x + w]
+            self._frames = frames[:, : (h // d) * d : d, : (w // d) * d : d]
+        out_w, out_h = crop[2] // d, crop[3] // d
+
+        r0, r1, c0, c1 = clip
+        rows, cols = np.mgrid[r0:r1, c0:c1]
+        pixels = np.stack([cols.ravel(), rows.ravel(), np.ones(rows.size)])
+        px_to_world = np.asarray(ds["px_to_world"].values, dtype=np.float64)
+        chain = np.linalg.inv(px_to_world) @ np.linalg.inv(world_to_px)
+        u, v, _ = chain @ pixels  # continuous video coordinates: pixel centres at +0.5
+        map_x = ((u - crop[0]) / d - 0.5).reshape(rows.shape)
+        map_y = ((v - crop[1]) / d - 0.5).reshape(rows.shape)
+        inside = (map_x >= -0.5) & (map_x <= out_w - 0.5) & (map_y >= -0.5) & (map_y <= out_h - 0.5)
+        rr, cc = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+        if len(rr) == 0:  # the video does not reach the plot
+            self.rect = (0, 0, 0, 0)
+            self.mask = np.zeros((0, 0), dtype=bool)
+            return
+        sl = (slice(rr[0], rr[-1] + 1), slice(cc[0], cc[-1] + 1))
+        self.rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
+        self.map_x = np.ascontiguousarray(map_x[sl], dtype=np.float32)
+        self.map_y = np.ascontiguousarray(map_y[sl], dtype=np.float32)
+        self.mask = inside[sl]
+
+    def warped(self, i: int) -> NDArray[np.uint8] | None:
+        """Frame i's video resampled onto the layer rectangle (RGBX), or None."""
+        k = int(self.index[i])
+        if k < 0 or self.mask.size == 0:
+            return None
+        import cv2
+
+        frame = np.ascontiguousarray(self._frames[k])
+        rgbx = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
+        out = cv2.remap(
+            rgbx, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        return np.asarray(out, dtype=np.uint8)
+
+    def blend(
+        self, canvas: NDArray[np.uint8], i: int, where: NDArray[np.bool_] | None = None
+    ) -> None:
+        """Blend frame i's video over the canvas at alpha (only inside the video, and
+        only where `where` is True when given, in layer-rectangle coordinates)."""
+        video = self.warped(i)
+        if video is None:
+            return
+        import cv2
+
+        r0, r1, c0, c1 = self.rect
+        region = canvas[r0:r1, c0:c1]
+        mixed = cv2.addWeighted(region, 1.0 - self.alpha, video, self.alpha, 0.0)
+        mask = self.mask if where is None else self.mask & where
+        np.copyto(region, mixed, where=mask[..., None])
+
+    def close(self) -> None:
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()

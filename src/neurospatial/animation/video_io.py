@@ -1,0 +1,295 @@
+"""Reading behaviour video: metadata without decoding, frames on demand.
+
+`VideoReader` decodes with the ffmpeg that imageio-ffmpeg ships, streaming raw
+RGB frames through a pipe. Sequential reads (the common case: rendering frames
+in order) keep one decoder running; a jump backwards or far ahead restarts it
+with an input seek (``-ss`` before ``-i``), which ffmpeg makes frame-accurate by
+decoding from the previous keyframe and discarding frames before the target.
+Crop and downsample run inside ffmpeg (less data through the pipe). A bounded
+LRU cache holds recent frames. Nothing is decoded up front.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurospatial.animation.errors import format_message
+
+__all__ = ["VideoInfo", "VideoReader", "frame_size", "probe_video"]
+
+#: Forward jumps up to this many frames are decoded through rather than sought.
+_MAX_SKIP = 90
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Frame size (pixels), frame count and nominal frame rate of a video file."""
+
+    width: int
+    height: int
+    n_frames: int
+    fps: float
+
+
+def frame_size(source: object) -> tuple[int, int]:
+    """(width, height) of a video file or a frame array."""
+    if isinstance(source, str | os.PathLike):
+        info = probe_video(source)
+        return info.width, info.height
+    shape, dtype = getattr(source, "shape", None), getattr(source, "dtype", None)
+    if shape is None or dtype is None:
+        raise TypeError(
+            format_message(
+                f"source must be a video path or a frame array, got {type(source).__name__}.",
+                "only the frame size is needed, read from the file or the array shape.",
+                [
+                    "Pass the path to the video file (str or pathlib.Path).",
+                    "Pass frames as a uint8 array of shape (n_frames, height, width, 3).",
+                ],
+            )
+        )
+    if np.dtype(dtype) != np.uint8:
+        raise TypeError(
+            format_message(
+                f"source frames must have dtype uint8, got {dtype} (shape {tuple(shape)}).",
+                "video frames are 8-bit RGB images.",
+                [
+                    "Convert floats in [0, 1]: (frames * 255).round().astype(np.uint8).",
+                    "Convert other integers: np.clip(frames, 0, 255).astype(np.uint8).",
+                ],
+            )
+        )
+    if len(shape) not in (3, 4) or shape[-1] != 3 or 0 in tuple(shape):
+        raise ValueError(
+            format_message(
+                f"source frames have shape {tuple(shape)}; expected (n_frames, height, width, 3) "
+                "or (height, width, 3) with no empty axis.",
+                "frames are RGB images; the width and height are read from the shape.",
+                [
+                    "Stack grayscale frames to RGB: np.repeat(frames[..., None], 3, axis=-1).",
+                    "Drop an alpha channel: frames[..., :3].",
+                    "Pass the path of the video file instead.",
+                ],
+            )
+        )
+    return int(shape[-2]), int(shape[-3])
+
+
+def _decoded_frame_size(path: Path) -> tuple[int, int]:
+    """Read the displayed frame size from ffmpeg's stream description.
+
+    ffmpeg decodes a single frame into a null muxer; the size of the output
+    stream already accounts for rotation metadata, like decoded frames do.
+    """
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
+    command += ["-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        size, reason = None, "ffmpeg did not answer within 60 s."
+    else:
+        output = result.stderr.partition("\nOutput #0")[2]
+        found = re.search(r"Video: .*?, (\d+)x(\d+)[\s,\[]", output)
+        size = None if result.returncode or found is None else found.groups()
+        lines = result.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"ffmpeg exited with code {result.returncode}."
+    if size is None:
+        raise ValueError(
+            format_message(
+                f"Could not read the frame size of video {str(path)!r}: {reason}",
+                "the file is not a readable video (corrupt, truncated, not a video, or no "
+                "video stream), so it cannot be calibrated or drawn.",
+                [
+                    f"Check that the file plays: ffmpeg -i {str(path)!r} -f null -",
+                    "Re-encode it, e.g. ffmpeg -i in.avi -c:v libx264 -pix_fmt yuv420p out.mp4.",
+                    "Pass the frames as a uint8 array instead.",
+                ],
+            )
+        )
+    return int(size[0]), int(size[1])
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read a video's size, frame count and frame rate from its header (no decoding)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            format_message(
+                f"Video file not found: {str(path)!r}.",
+                "the video overlay reads frames from this file.",
+                [
+                    "Check the path (relative paths are relative to the working directory).",
+                    "Pass the frames as a uint8 array of shape (n_frames, H, W, 3) instead.",
+                ],
+            )
+        )
+    import cv2
+
+    width, height = _decoded_frame_size(path)  # as decoded: rotation metadata applied
+    capture = cv2.VideoCapture(str(path))
+    try:
+        n_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+    finally:
+        capture.release()
+    if n_frames <= 0 or not fps > 0:
+        raise ValueError(
+            format_message(
+                f"Cannot read video {str(path)!r}: not a decodable video file "
+                f"(size {width}x{height}, {n_frames} frames, {fps:g} fps reported).",
+                "frames are decoded from the file; an unreadable or corrupt file has none.",
+                [
+                    "Check that the file is a complete video (try playing it).",
+                    "Re-encode it, e.g. ffmpeg -i in.avi -c:v libx264 -pix_fmt yuv420p out.mp4.",
+                ],
+            )
+        )
+    return VideoInfo(width=width, height=height, n_frames=n_frames, fps=fps)
+
+
+class VideoReader:
+    """Random access to the frames of a video file, decoded on demand.
+
+    Parameters
+    ----------
+    path : path
+        The video file.
+    crop : (x, y, width, height), optional
+        Pixel rectangle to keep (x = column, y = row of its top-left corner).
+    downsample : int
+        Keep every ``downsample``-th pixel per axis (area-averaged by ffmpeg).
+    cache_size : int
+        Decoded frames kept (least recently used dropped first).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        crop: tuple[int, int, int, int] | None = None,
+        downsample: int = 1,
+        cache_size: int = 32,
+    ) -> None:
+        self.path = Path(path)
+        self.info = probe_video(self.path)
+        x, y, w, h = crop if crop is not None else (0, 0, self.info.width, self.info.height)
+        self.crop = (int(x), int(y), int(w), int(h))
+        self.downsample = int(downsample)
+        self.width = self.crop[2] // self.downsample
+        self.height = self.crop[3] // self.downsample
+        self._frame_bytes = self.width * self.height * 3
+        self._cache: OrderedDict[int, NDArray[np.uint8]] = OrderedDict()
+        self._cache_size = int(cache_size)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._next = 0  # index of the frame the running decoder yields next
+
+    def __len__(self) -> int:
+        return self.info.n_frames
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (self.info.n_frames, self.height, self.width, 3)
+
+    def __getitem__(self, index: int) -> NDArray[np.uint8]:
+        index = int(index)
+        if not 0 <= index < self.info.n_frames:
+            raise IndexError(f"Frame {index} out of range for {self.info.n_frames} frames.")
+        frame = self._cache.get(index)
+        if frame is not None:
+            self._cache.move_to_end(index)
+            return frame
+        if self._proc is None or not (self._next <= index <= self._next + _MAX_SKIP):
+            self._start(index)
+        while True:
+            frame = self._read_one()
+            current = self._next - 1
+            if current == index:
+                break
+        self._cache[index] = frame
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return frame
+
+    def _start(self, index: int) -> None:
+        from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
+
+        self.close()
+        seek = [] if index == 0 else ["-ss", f"{(index - 0.25) / self.info.fps:.6f}"]
+        x, y, w, h = self.crop
+        filters = []
+        if (x, y, w, h) != (0, 0, self.info.width, self.info.height):
+            filters.append(f"crop={w}:{h}:{x}:{y}")
+        if self.downsample > 1:
+            filters.append(f"scale={self.width}:{self.height}:flags=area")
+        vf = ["-vf", ",".join(filters)] if filters else []
+        self._proc = subprocess.Popen(
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                *seek,
+                "-i",
+                str(self.path),
+                "-an",
+                *vf,
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-fps_mode",
+                "passthrough",
+                "-",
+            ],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._next = index
+
+    def _read_one(self) -> NDArray[np.uint8]:
+        assert self._proc is not None and self._proc.stdout is not None
+        data = self._proc.stdout.read(self._frame_bytes)
+        if len(data) < self._frame_bytes:
+            at = self._next
+            self.close()
+            raise ValueError(
+                f"Video {str(self.path)!r} ended at frame {at}, before the "
+                f"{self.info.n_frames} frames its header announces (truncated or corrupt file)."
+            )
+        self._next += 1
+        return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdout.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_proc"] = None
+        state["_cache"] = OrderedDict()
+        return state

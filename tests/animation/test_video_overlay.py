@@ -1,0 +1,219 @@
+"""VideoOverlay: validation, temporal and spatial alignment, real and synthetic video."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurospatial import Environment
+from neurospatial.animation import (
+    Affine2D,
+    PositionOverlay,
+    VideoCalibration,
+    VideoOverlay,
+    align_scene,
+    animate,
+    build_scene,
+    calibrate_video,
+    render_frame,
+)
+from neurospatial.animation.video_io import VideoReader, probe_video
+from tests.animation.helpers import decode_frames, red_centroid
+
+RECORDING = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openfield_m3v1.mp4"
+needs_recording = pytest.mark.skipif(
+    not RECORDING.exists(),
+    reason=f"real recording not found at {RECORDING} (../shared/data beside the checkout)",
+)
+
+
+def _write_video(path, frames, fps=30):
+    import imageio_ffmpeg
+
+    h, w = frames.shape[1:3]
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (w, h), fps=fps, macro_block_size=1, quality=10, pix_fmt_out="yuv444p"
+    )
+    writer.send(None)
+    for frame in frames:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
+def _env_for(width_cm, height_cm, seed=0):
+    rng = np.random.default_rng(seed)
+    pos = np.column_stack([rng.uniform(1, width_cm - 1, 4000), rng.uniform(1, height_cm - 1, 4000)])
+    return Environment.from_samples(pos, bin_size=2.0)
+
+
+def _dot_frames(n=6, h=120, w=160, seed=0):
+    """Black frames with a white dot of radius 5 px at known, moving pixel centres."""
+    rows, cols = np.mgrid[0:h, 0:w]
+    centres = [(30 + 18 * k, 40 + 9 * k) for k in range(n)]  # (col, row)
+    frames = np.zeros((n, h, w, 3), dtype=np.uint8)
+    for k, (c, r) in enumerate(centres):
+        frames[k][(cols - c) ** 2 + (rows - r) ** 2 <= 25] = 255
+    return frames, np.array(centres, dtype=float)
+
+
+# ------------------------------------------------------------------ validation
+def test_array_source_validation(tmp_path):
+    frames, _ = _dot_frames()
+    with pytest.raises(TypeError, match="uint8"):
+        VideoOverlay(frames.astype(float))
+    with pytest.raises(ValueError, match="expected \\(n_frames, height, width, 3\\)"):
+        VideoOverlay(frames[..., :2])
+    with pytest.raises(ValueError, match=r"alpha=1.5 is outside \[0, 1\]"):
+        VideoOverlay(frames, alpha=1.5)
+    with pytest.raises(ValueError, match="z_order='top'"):
+        VideoOverlay(frames, z_order="top")
+    with pytest.raises(ValueError, match="not a rectangle inside the 160x120 frame"):
+        VideoOverlay(frames, crop=(100, 10, 100, 50))
+    with pytest.raises(ValueError, match="downsample=0 is not a positive integer"):
+        VideoOverlay(frames, downsample=0)
+    with pytest.raises(ValueError, match=r"downsample=1\.5"):
+        VideoOverlay(frames, downsample=1.5)
+
+
+def test_file_source_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Video file not found"):
+        VideoOverlay(tmp_path / "missing.mp4")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    with pytest.raises(ValueError, match=r"corrupt\.mp4"):
+        VideoOverlay(corrupt)
+
+
+def test_calibration_must_match_frame_size():
+    frames, _ = _dot_frames()
+    calibration = VideoCalibration(Affine2D.scale(0.5), (320, 240))
+    with pytest.raises(
+        ValueError, match="calibration is for 320x240 frames but the video is 160x120"
+    ):
+        VideoOverlay(frames, calibration=calibration)
+
+
+def test_timestamp_count_mismatch_warns(tmp_path):
+    frames, _ = _dot_frames(6)
+    with pytest.warns(UserWarning, match="has 6 frames but 5 timestamps") as record:
+        overlay = VideoOverlay(frames, times=np.arange(5) / 30)
+    assert record[0].filename == __file__
+    assert overlay.n_samples() == 5
+
+
+@pytest.mark.parametrize("n_dims", [1, 3])
+def test_video_requires_2d_environment(n_dims):
+    rng = np.random.default_rng(0)
+    env = Environment.from_samples(rng.uniform(0, 50, (500, n_dims)), bin_size=10.0)
+    frames, _ = _dot_frames(3)
+    with pytest.raises(ValueError, match="VideoOverlay requires 2D environment") as exc:
+        build_scene(env, np.zeros((3, env.n_bins)), overlays=[VideoOverlay(frames)])
+    assert f"env.n_dims = {n_dims}" in str(exc.value)
+
+
+# --------------------------------------------------------- temporal alignment
+def test_nearest_frame_within_one_period():
+    frames, _ = _dot_frames(4)
+    env = _env_for(80, 60)
+    video = VideoOverlay(frames, times=[1.0, 1.1, 1.2, 1.3])
+    frame_times = [0.85, 0.95, 1.04, 1.06, 1.26, 1.39, 1.41, 1.5]
+    with pytest.warns(UserWarning, match="Limited temporal overlap"):
+        scene = build_scene(
+            env, np.zeros((8, env.n_bins)), overlays=[video], frame_times=frame_times
+        )
+    index = align_scene(scene)["overlays/video"]["frame_index"].values
+    assert index.tolist() == [-1, 0, 0, 1, 3, 3, -1, -1]
+
+
+# ---------------------------------------------------------- spatial alignment
+def test_synthetic_dot_and_position_marker_coincide_in_mp4(tmp_path):
+    frames, centres = _dot_frames()
+    path = _write_video(tmp_path / "dots.mp4", frames)
+    env = _env_for(80, 60)
+    calibration = calibrate_video(path, env, cm_per_px=0.5)
+    times = np.arange(len(frames)) / 30.0
+    world = calibration.transform_px_to_cm(centres + 0.5)  # pixel centres
+    overlays = [
+        VideoOverlay(path, calibration=calibration, times=times, alpha=1.0),
+        PositionOverlay(world, times=times, color="red", size=5.0),
+    ]
+    scene = build_scene(
+        env,
+        np.full((len(frames), env.n_bins), np.nan),
+        overlays=overlays,
+        frame_times=times,
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+    )
+    out = animate(scene, save_path=tmp_path / "dots_out.mp4", progress=False, crf=12)
+    decoded = decode_frames(out)
+    assert len(decoded) == len(frames)
+    reference = render_frame(scene, 0)
+    (c0, r1), (c1, r0) = reference.world_to_px([[1.0, 1.0], [79.0, 59.0]]).round().astype(int)
+    for k, frame in enumerate(decoded):
+        img = frame.astype(int)[r0:r1, c0:c1]  # inside the video, away from the white page
+        rows, cols = np.nonzero(img.min(axis=2) > 170)
+        dot = np.array([cols.mean() + c0, rows.mean() + r0])
+        marker = red_centroid(frame)
+        expected = reference.world_to_px([world[k]])[0]
+        assert np.linalg.norm(dot - expected) < 2.0, (k, dot, expected)
+        assert np.linalg.norm(marker - dot) < 2.0, (k, marker, dot)
+
+
+@needs_recording
+def test_real_recording_lands_where_calibration_says():
+    info = probe_video(RECORDING)
+    assert (info.width, info.height) == (640, 480)
+    env = _env_for(64, 48)
+    calibration = calibrate_video(RECORDING, env, cm_per_px=0.1)  # 64 x 48 cm: covers env
+    with pytest.warns(UserWarning, match="Environment bounds extend beyond calibrated video"):
+        calibrate_video(RECORDING, _env_for(90, 60), cm_per_px=0.1)
+    k = 40
+    original = VideoReader(RECORDING)[k].astype(float).mean(axis=2)
+    rng = np.random.default_rng(1)
+    us = rng.integers(20, 620, 600)
+    vs = rng.integers(20, 460, 600)
+    world = calibration.transform_px_to_cm(np.column_stack([us, vs]) + 0.5)
+
+    def correlation(cal):
+        video = VideoOverlay(RECORDING, calibration=cal, alpha=1.0)
+        times = np.arange(info.n_frames) / info.fps
+        scene = build_scene(
+            env, np.full((1, env.n_bins), np.nan), overlays=[video], frame_times=[times[k]]
+        )
+        frame = render_frame(scene, 0)
+        px = frame.world_to_px(world).round().astype(int)
+        rendered = frame.image.astype(float).mean(axis=2)[px[:, 1], px[:, 0]]
+        return np.corrcoef(original[vs, us], rendered)[0, 1]
+
+    aligned = correlation(calibration)
+    assert aligned > 0.9, aligned
+    no_flip = VideoCalibration(Affine2D.scale(0.1), (640, 480))
+    assert correlation(no_flip) < 0.9  # the same check fails without the y flip
+
+
+@needs_recording
+def test_reader_random_access_matches_sequential_decoding():
+    sequential = VideoReader(RECORDING)
+    frames = [sequential[i].copy() for i in range(50)]
+    random_access = VideoReader(RECORDING, cache_size=2)
+    for i in (49, 3, 27, 0, 48, 10):
+        np.testing.assert_array_equal(random_access[i], frames[i])
+    cropped = VideoReader(RECORDING, crop=(100, 50, 200, 160), downsample=2)
+    assert cropped[5].shape == (80, 100, 3)
+
+
+def test_array_crop_downsample_and_below(tmp_path):
+    frames, _ = _dot_frames(3)
+    env = _env_for(80, 60)
+    video = VideoOverlay(frames, crop=(10, 20, 140, 90), downsample=2, alpha=1.0, z_order="below")
+    fields = np.zeros((3, env.n_bins))
+    fields[:, ::2] = np.nan  # half the bins have no data: the video shows there
+    scene = build_scene(env, fields, overlays=[video], cmap="gray", vmin=0, vmax=1)
+    frame = render_frame(scene, 0)
+    assert frame.image.shape == (600, 800, 3)
+    # A field of zeros is black; the video's black background too: only the dot is white,
+    # and only where the field has no data.
+    assert (frame.image.min(axis=2) > 200).sum() > 0
