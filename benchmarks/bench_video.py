@@ -53,6 +53,17 @@ def session_inputs(n_frames: int) -> tuple[Any, Any, dict[str, Any]]:
         ),
         HeadDirectionOverlay(s["headings"], times=s["times"], color="orange", length=10.0),
     ]
+    if os.environ.get("NS_BENCH_VIDEO"):  # the 640x480 recording under the field
+        from neurospatial.animation import VideoOverlay, calibrate_video
+
+        recording = Path(os.environ["NS_BENCH_VIDEO"])
+        calibration = calibrate_video(
+            recording,
+            env,
+            landmarks_px=[[0, 480], [640, 480], [640, 0], [0, 0]],
+            landmarks_env=[[0, 0], [100, 0], [100, 100], [0, 100]],
+        )
+        overlays.insert(0, VideoOverlay(recording, calibration=calibration, alpha=0.5))
     kwargs = {
         "overlays": overlays,
         "frame_times": s["frame_times"],
@@ -206,12 +217,20 @@ def main() -> None:
     parser.add_argument("--preset", default=None)
     parser.add_argument("--crf", type=int, default=None)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--video",
+        type=Path,
+        help="add this behaviour video (e.g. ../shared/data/openfield_m3v1.mp4) under the "
+        "field in our runs; the reference runs stay without video",
+    )
     parser.add_argument("--child", choices=["ours", "encode"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     from neurospatial.animation.backends.video import DEFAULT_CRF, DEFAULT_PRESET
 
     preset = args.preset or DEFAULT_PRESET
+    if args.video:
+        os.environ["NS_BENCH_VIDEO"] = str(args.video.resolve())
     crf = DEFAULT_CRF if args.crf is None else args.crf
     if args.child:
         fn = child_ours if args.child == "ours" else child_encode_only

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Encoder", "concat_segments", "ffmpeg_exe"]
+__all__ = ["Encoder", "concat_segments", "ffmpeg_exe", "grow_pipe"]
 
 #: Video codec and its options per container suffix.
 CODECS: dict[str, list[str]] = {
@@ -101,7 +101,7 @@ class Encoder:
         )
         self.path = path
         self.n_written = 0
-        _grow_pipe(self._proc.stdin)
+        grow_pipe(self._proc.stdin)
 
     def write(self, frame: NDArray[np.uint8]) -> None:
         """Encode one contiguous RGBX frame of shape (H, W, 4), uint8."""
@@ -199,7 +199,7 @@ class Encoder:
             self.kill()
 
 
-def _grow_pipe(pipe: Any) -> None:
+def grow_pipe(pipe: Any) -> None:
     """Enlarge the pipe buffer (Linux; 64 KiB by default) to cut context switches.
 
     A frame is ~2 MB; with the default buffer the renderer and ffmpeg hand over

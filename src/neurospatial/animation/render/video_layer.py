@@ -35,13 +35,16 @@ class VideoLayer:
         if "source" in ds.attrs:
             from neurospatial.animation.video_io import VideoReader
 
-            self._frames = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
+            reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
+            reader.plan(self.index)
+            self._frames = reader
+            out_w, out_h = reader.width, reader.height
         else:
-            frames = np.asarray(ds["frame"].values)
-            x, y, w, h = crop
-            frames = frames[:, y : y + h, x : x + w]
-            self._frames = frames[:, : (h // d) * d : d, : (w // d) * d : d]
-        out_w, out_h = crop[2] // d, crop[3] // d
+            out_w, out_h = crop[2] // d, crop[3] // d
+            x, y = crop[0], crop[1]
+            self._frames = _ArrayFrames(
+                np.asarray(ds["frame"].values)[:, y : y + out_h * d, x : x + out_w * d], d
+            )
 
         r0, r1, c0, c1 = clip
         rows, cols = np.mgrid[r0:r1, c0:c1]
@@ -62,12 +65,17 @@ class VideoLayer:
         self.map_x = np.ascontiguousarray(map_x[sl], dtype=np.float32)
         self.map_y = np.ascontiguousarray(map_y[sl], dtype=np.float32)
         self.mask = inside[sl]
+        self._full = bool(self.mask.all())
+        self._mask_u8 = self.mask.astype(np.uint8)
+        self._last: tuple[int, NDArray[np.uint8]] | None = None
 
     def warped(self, i: int) -> NDArray[np.uint8] | None:
         """Frame i's video resampled onto the layer rectangle (RGBX), or None."""
         k = int(self.index[i])
         if k < 0 or self.mask.size == 0:
             return None
+        if self._last is not None and self._last[0] == k:  # same video frame as before
+            return self._last[1]
         import cv2
 
         frame = np.ascontiguousarray(self._frames[k])
@@ -75,7 +83,9 @@ class VideoLayer:
         out = cv2.remap(
             rgbx, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        return np.asarray(out, dtype=np.uint8)
+        warped = np.asarray(out, dtype=np.uint8)
+        self._last = (k, warped)
+        return warped
 
     def blend(
         self, canvas: NDArray[np.uint8], i: int, where: NDArray[np.bool_] | None = None
@@ -90,10 +100,30 @@ class VideoLayer:
         r0, r1, c0, c1 = self.rect
         region = canvas[r0:r1, c0:c1]
         mixed = cv2.addWeighted(region, 1.0 - self.alpha, video, self.alpha, 0.0)
-        mask = self.mask if where is None else self.mask & where
-        np.copyto(region, mixed, where=mask[..., None])
+        if where is None and self._full:
+            region[...] = mixed
+        else:
+            mask = self._mask_u8 if where is None else (self.mask & where).astype(np.uint8)
+            cv2.copyTo(mixed, mask, region)
 
     def close(self) -> None:
         close = getattr(self._frames, "close", None)
         if close is not None:
             close()
+
+
+class _ArrayFrames:
+    """Frames of an in-memory video, cropped; downsampled by d x d block averages
+    (like the file reader, so the pixel mapping is the same exact 1/d scale)."""
+
+    def __init__(self, frames: NDArray[np.uint8], downsample: int) -> None:
+        self.frames, self.d = frames, downsample
+
+    def __getitem__(self, k: int) -> NDArray[np.uint8]:
+        frame = self.frames[k]
+        if self.d == 1:
+            return frame
+        import cv2
+
+        h, w = frame.shape[0] // self.d, frame.shape[1] // self.d
+        return np.asarray(cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
