@@ -74,18 +74,77 @@ def make_session(
     return Session(times.astype(np.float64), pos, heading, keypoints, spike_times)
 
 
-def build_demo_scene(n_frames: int = 200, seed: int = 0) -> xr.DataTree:
+#: The synthetic overhead camera: 3 px/cm, rotated 4 degrees, image y pointing down.
+CAMERA_SIZE_PX = 360
+_CAMERA = np.array(
+    [
+        [3.0 * np.cos(0.07), 3.0 * np.sin(0.07), 28.0],
+        [3.0 * np.sin(0.07), -3.0 * np.cos(0.07), 327.0],
+        [0.0, 0.0, 1.0],
+    ]
+)  # (x_cm, y_cm, 1) -> (col, row, 1), pixel centres
+
+
+def write_camera_video(session: Session, path: Path, fps: float = 30.0) -> NDArray[np.float64]:
+    """Film the session from above (a grey arena, a light mouse) into an MP4.
+
+    Returns the frame timestamps. The camera is rotated and scaled, as real
+    ones are: `calibrate_video` with the arena corners recovers the mapping.
+    """
+    import cv2
+
+    from neurospatial.animation.backends.ffmpeg import Encoder
+
+    times = np.arange(session.times[0], session.times[-1], 1.0 / fps)
+    x = np.interp(times, session.times, session.positions[:, 0])
+    y = np.interp(times, session.times, session.positions[:, 1])
+    heading = np.interp(times, session.times, np.unwrap(session.heading))
+    corners = _camera_px(np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]]))
+    floor = np.zeros((CAMERA_SIZE_PX, CAMERA_SIZE_PX, 4), dtype=np.uint8)
+    floor[..., :3] = 35
+    cv2.fillConvexPoly(floor, np.round(corners).astype(np.int32), (120, 112, 100, 0))
+    cv2.polylines(floor, [np.round(corners).astype(np.int32)], True, (235, 235, 235, 0), 3)
+    angle = -np.degrees(heading + 0.07)
+    with Encoder(path, CAMERA_SIZE_PX, CAMERA_SIZE_PX, fps, crf=26, preset="veryfast") as enc:
+        frame = floor.copy()
+        for k, centre in enumerate(_camera_px(np.column_stack([x, y]))):
+            np.copyto(frame, floor)
+            cv2.ellipse(
+                frame,
+                (int(round(centre[0] * 16)), int(round(centre[1] * 16))),
+                (14 * 16, 7 * 16),
+                angle[k],
+                0,
+                360,
+                (245, 240, 235, 0),
+                -1,
+                cv2.LINE_AA,
+                4,
+            )
+            enc.write(frame)
+    return times
+
+
+def _camera_px(world: NDArray[np.float64]) -> NDArray[np.float64]:
+    return world @ _CAMERA[:2, :2].T + _CAMERA[:2, 2]
+
+
+def build_demo_scene(n_frames: int = 300, seed: int = 0, camera: Path | None = None) -> xr.DataTree:
     """The demo scene: a place field emerging as the animal explores.
 
     Frame k shows `compute_place_field` on the data recorded up to its time,
-    with position (trail), pose skeleton, head direction and two regions.
+    with position (trail), pose skeleton, head direction and two regions. With
+    `camera`, a synthetic overhead video is written there and drawn under the
+    field (calibrated from the arena's four corners).
     """
     from neurospatial import Environment, compute_place_field
     from neurospatial.animation import (
         BodypartOverlay,
         HeadDirectionOverlay,
         PositionOverlay,
+        VideoOverlay,
         build_scene,
+        calibrate_video,
     )
 
     s = make_session(duration_s=90.0, seed=seed)
@@ -107,7 +166,7 @@ def build_demo_scene(n_frames: int = 200, seed: int = 0) -> xr.DataTree:
         ]
     )
     overlays = [
-        PositionOverlay(s.positions, times=s.times, color="red", size=10.0, trail_length=15),
+        PositionOverlay(s.positions, times=s.times, color="red", size=10.0, trail_length=10),
         BodypartOverlay(
             s.keypoints,
             times=s.times,
@@ -120,6 +179,17 @@ def build_demo_scene(n_frames: int = 200, seed: int = 0) -> xr.DataTree:
         ),
         HeadDirectionOverlay(s.heading, times=s.times, color="yellow", length=10.0),
     ]
+    if camera is not None:
+        video_times = write_camera_video(s, camera)
+        corners_cm = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]])
+        # calibrate_video's pixel coordinates put pixel centres at +0.5 (OpenCV's at 0).
+        calibration = calibrate_video(
+            camera, env, landmarks_px=_camera_px(corners_cm) + 0.5, landmarks_env=corners_cm
+        )
+        video = VideoOverlay(
+            camera, calibration=calibration, times=video_times, alpha=0.8, z_order="below"
+        )
+        overlays.insert(0, video)
     return build_scene(
         env,
         fields,
@@ -163,17 +233,26 @@ def main(argv: list[str] | None = None) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     from neurospatial.animation import animate, open_scene, render_frame
 
-    scene = build_demo_scene()
+    camera = outdir / "camera.mp4"
+    scene = build_demo_scene(camera=camera)
     store = outdir / "demo_scene.zarr"
     scene.to_zarr(store, mode="w", consolidated=False)
     print(describe(scene))
     stored = open_scene(store)  # render from the zarr store, lazily
     video = animate(stored, save_path=outdir / "demo.mp4", progress=False)
+    page = animate(stored, save_path=outdir / "demo.html", progress=False)
     still = outdir / "demo_frame.png"
     _save_png(render_frame(stored, stored["fields"].sizes["time"] // 2).image, still)
     print("\nOutputs:")
-    for label, path in (("scene (zarr)", store), ("video (MP4)", video), ("frame (PNG)", still)):
-        print(f"  {label:<13} {path.resolve()}")
+    outputs = (
+        ("scene (zarr)", store),
+        ("camera video", camera),
+        ("video (MP4)", video),
+        ("player (HTML)", page),
+        ("frame (PNG)", still),
+    )
+    for label, path in outputs:
+        print(f"  {label:<14} {path.resolve()}")
     return 0
 
 

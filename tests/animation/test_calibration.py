@@ -202,6 +202,7 @@ def test_cm_per_px_method_matches_scale_bar():
     np.testing.assert_allclose(calibration.transform_cm_to_px([0.0, 0.0]), [0.0, 48.0])
 
 
+@pytest.mark.filterwarnings("ignore:Environment bounds extend beyond:UserWarning")  # rotated frames
 def test_px_to_cm_to_px_is_identity():
     rng = np.random.default_rng(5)
     env = _env((10.0, 10.0), (90.0, 70.0))
@@ -214,6 +215,7 @@ def test_px_to_cm_to_px_is_identity():
 
 
 @pytest.mark.parametrize("fit", ["affine", "similarity"])
+@pytest.mark.filterwarnings("ignore:Environment bounds extend beyond:UserWarning")  # rotated frames
 @pytest.mark.parametrize("flip", [True, False], ids=["y-flip", "no-flip"])
 def test_landmarks_recover_exact_rotation_scale_translation(fit, flip):
     rng = np.random.default_rng(6)
@@ -502,6 +504,7 @@ def test_invalid_source_raises(source, error, match):
 
 
 # ---------------------------------------------------------------------- warnings
+@pytest.mark.filterwarnings("ignore:Environment bounds extend beyond:UserWarning")  # rotated frames
 def test_large_residual_warns_with_number_and_rule():
     rng = np.random.default_rng(10)
     env = _env((10.0, 10.0), (90.0, 70.0))
@@ -522,6 +525,7 @@ def test_large_residual_warns_with_number_and_rule():
     assert record[0].filename == __file__  # attributed to the caller's line
 
 
+@pytest.mark.filterwarnings("ignore:Environment bounds extend beyond:UserWarning")  # rotated frames
 def test_small_residual_does_not_warn():
     rng = np.random.default_rng(11)
     env = _env((10.0, 10.0), (90.0, 70.0))

@@ -31,8 +31,9 @@ def animate(
     Parameters
     ----------
     scene : xr.DataTree
-    backend : {"auto", "video"}
-        ``"auto"`` picks from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video).
+    backend : {"auto", "video", "html"}
+        ``"auto"`` picks from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video,
+        ``.html`` -> html).
     save_path : path
         Output file; written atomically (nothing appears until it is complete).
     fps : float, optional
@@ -46,6 +47,8 @@ def animate(
         Progress bar; default on for long exports.
     **backend_options
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
+        HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` (28) and
+        ``preset`` ("veryfast": size matters more in a page).
 
     Returns
     -------
@@ -64,23 +67,26 @@ def animate(
         )
     rate = float(scene.attrs["fps"]) if fps is None else fps
     if name == "video":
-        from neurospatial.animation.backends.video import export_video
+        from neurospatial.animation.backends.video import export_video as export
 
         allowed = {"crf", "preset"}
-        unknown = sorted(set(backend_options) - allowed)
-        if unknown:
-            raise TypeError(
-                f"Unknown option(s) for the video backend: {unknown}. "
-                f"Video options: {sorted(allowed)}."
-            )
-        return export_video(
-            scene,
-            path,
-            fps=rate,
-            dpi=dpi,
-            show_colorbar=show_colorbar,
-            n_workers=n_workers,
-            progress=progress,
-            **backend_options,
+    else:
+        from neurospatial.animation.backends.html import export_html as export
+
+        allowed = {"crf", "preset", "max_html_mb", "text"}
+    unknown = sorted(set(backend_options) - allowed)
+    if unknown:
+        raise TypeError(
+            f"Unknown option(s) for the {name} backend: {unknown}. "
+            f"{name.capitalize()} options: {sorted(allowed)}."
         )
-    raise AssertionError(f"unreachable: backend {name!r}")
+    return export(
+        scene,
+        path,
+        fps=rate,
+        dpi=dpi,
+        show_colorbar=show_colorbar,
+        n_workers=n_workers,
+        progress=progress,
+        **backend_options,
+    )

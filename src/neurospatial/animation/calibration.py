@@ -559,9 +559,12 @@ def _check_coverage(calibration: VideoCalibration, env: Environment) -> None:
     corners = np.array([[0.0, 0.0], [width, 0.0], [0.0, height], [width, height]])
     world = calibration.transform_px_to_cm(corners)
     low, high = world.min(axis=0), world.max(axis=0)
-    tolerance = 0.5 * calibration.cm_per_px  # half a pixel
     ranges = np.array(env.dimension_ranges)
-    if np.all(ranges[:, 0] >= low - tolerance) and np.all(ranges[:, 1] <= high + tolerance):
+    # The environment's corners, in video pixels, must lie inside the frame (a
+    # rotated frame covers less than its bounding box); half a pixel of slack.
+    env_corners = np.array([[x, y] for x in ranges[0] for y in ranges[1]])
+    px = calibration.transform_cm_to_px(env_corners)
+    if np.all(px >= -0.5) and np.all(px <= np.array([width, height]) + 0.5):
         return
     axes = "; ".join(
         f"{axis}: environment [{ranges[d, 0]:.2f}, {ranges[d, 1]:.2f}], video "

@@ -145,7 +145,7 @@ def test_killed_encoder_raises_and_leaves_nothing(tmp_path, monkeypatch):
 
 def test_backend_selection_errors(tmp_path):
     scene, _ = _moving_marker_scene(2)
-    with pytest.raises(ValueError, match=r"(?s)Unknown backend 'gif'.*'auto', 'video'"):
+    with pytest.raises(ValueError, match=r"(?s)Unknown backend 'gif'.*'auto', 'video', 'html'"):
         animate(scene, backend="gif", save_path=tmp_path / "a.gif")
     with pytest.raises(ValueError, match="cannot choose a backend"):
         animate(scene, save_path=tmp_path / "a.xyz")

@@ -10,7 +10,7 @@ __all__ = ["VIDEO_SUFFIXES", "available_backends", "resolve_backend"]
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi")
 #: Backends that exist, in the order they are documented.
-_BACKENDS = ("video",)
+_BACKENDS = ("video", "html")
 
 
 def available_backends() -> tuple[str, ...]:
@@ -31,6 +31,8 @@ def resolve_backend(backend: str, save_path: Path | None) -> str:
         return backend
     if save_path is not None and save_path.suffix.lower() in VIDEO_SUFFIXES:
         return "video"
+    if save_path is not None and save_path.suffix.lower() in (".html", ".htm"):
+        return "html"
     suffix = save_path.suffix if save_path is not None else None
     raise ValueError(
         format_message(
@@ -39,6 +41,7 @@ def resolve_backend(backend: str, save_path: Path | None) -> str:
             "'auto' picks the backend from the output file's suffix.",
             [
                 f"Save to a video file: save_path='animation.mp4' (suffixes {VIDEO_SUFFIXES}).",
+                "Save a standalone player page: save_path='animation.html'.",
                 f"Name a backend explicitly: one of {list(_BACKENDS)}.",
             ],
         )

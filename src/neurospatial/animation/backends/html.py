@@ -1,0 +1,137 @@
+"""HTML backend: one self-contained, offline file with a frame-accurate player.
+
+The frames are the compositor's (every overlay kind, video included), encoded
+as one H.264 MP4 and embedded as a base64 ``data:`` URL in the page
+(``html_player.build_html``). Consecutive frames of an animated plot differ
+little, so inter-frame coding makes the file a fraction of per-frame images
+(see docs/html.md for the measured comparison with JPEG/WebP stills).
+
+Size is controlled before rendering: for long animations a contiguous window of
+frames is rendered and encoded to measure bytes per frame, and an estimate
+above ``max_html_mb`` raises; the finished file is checked again before it is
+written. Frames are never dropped silently.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurospatial.animation.alignment import align_scene
+from neurospatial.animation.backends.atomic import atomic_path
+from neurospatial.animation.backends.video import export_video
+from neurospatial.animation.errors import format_message
+
+__all__ = ["DEFAULT_MAX_HTML_MB", "estimate_html_mb", "export_html"]
+
+DEFAULT_MAX_HTML_MB = 50.0
+HTML_PRESET = "veryfast"  # size matters more than in a video file: ~4x smaller than ultrafast
+HTML_CRF = 28  # flat-coloured plots stay clean; halves noisy (posterior-like) frames
+_SAMPLE_FRAMES = 60  # contiguous frames encoded to estimate the size of long animations
+_PAGE_BYTES = 24_000  # the player's HTML, CSS and JavaScript
+_BYTES_PER_FRAME_TIME = 12  # one JSON number per frame
+
+
+def export_html(
+    scene: xr.DataTree,
+    save_path: Path,
+    *,
+    fps: float,
+    dpi: float = 100,
+    show_colorbar: bool = True,
+    n_workers: int = 1,
+    progress: bool | None = None,
+    max_html_mb: float = DEFAULT_MAX_HTML_MB,
+    text: str | None = None,
+    crf: int = HTML_CRF,
+    preset: str = HTML_PRESET,
+) -> Path:
+    """Write `scene` as a standalone HTML player at `save_path` (atomically)."""
+    from neurospatial.animation.backends.html_player import build_html
+
+    save_path = Path(save_path)
+    if not isinstance(max_html_mb, int | float) or not max_html_mb > 0:
+        raise ValueError(f"max_html_mb must be a positive number, got {max_html_mb!r}.")
+    if not save_path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {save_path}: folder {save_path.parent} does not exist."
+        )
+    aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
+    n_frames = aligned["fields"].sizes["time"]
+    options: dict[str, Any] = {
+        "fps": fps,
+        "dpi": dpi,
+        "show_colorbar": show_colorbar,
+        "crf": crf,
+        "preset": preset,
+    }
+    if n_frames > 5 * _SAMPLE_FRAMES:
+        estimate = estimate_html_mb(aligned, **options)
+        if estimate > max_html_mb:
+            raise ValueError(_too_big(n_frames, estimate, max_html_mb, dpi, fps, estimated=True))
+    with tempfile.TemporaryDirectory(dir=save_path.parent, prefix=".html-") as tmp:
+        mp4 = export_video(
+            aligned, Path(tmp) / "frames.mp4", n_workers=n_workers, progress=progress, **options
+        )
+        data = mp4.read_bytes()
+    size_mb = _html_bytes(len(data), n_frames) / 1e6
+    if size_mb > max_html_mb:
+        raise ValueError(_too_big(n_frames, size_mb, max_html_mb, dpi, fps, estimated=False))
+    from neurospatial.animation.render.chrome import figure_size
+
+    width, height = figure_size(dpi)
+    page = build_html(
+        data,
+        title=str(aligned.attrs.get("title", "")) or "neurospatial animation",
+        frame_times=np.asarray(aligned["fields"]["time"].values, dtype=float).tolist(),
+        fps=fps,
+        width=width,
+        height=height,
+        text=text,
+    )
+    with atomic_path(save_path) as tmp_path:
+        tmp_path.write_text(page, encoding="utf-8")
+    return save_path
+
+
+def estimate_html_mb(scene: xr.DataTree, **options: Any) -> float:
+    """Estimated HTML size in MB: a contiguous window of frames from the middle of
+    the animation is rendered and encoded with the export's settings."""
+    from neurospatial.animation.backends.video import _window
+
+    n_frames = scene["fields"].sizes["time"]
+    start = max(0, n_frames // 2 - _SAMPLE_FRAMES // 2)
+    stop = min(n_frames, start + _SAMPLE_FRAMES)
+    window, lo = _window(scene, start, stop)
+    with tempfile.TemporaryDirectory(prefix="neurospatial-estimate-") as tmp:
+        sample = export_video(window, Path(tmp) / "sample.mp4", progress=False, **options)
+        per_frame = sample.stat().st_size / (stop - lo)
+    return _html_bytes(per_frame * n_frames, n_frames) / 1e6
+
+
+def _html_bytes(mp4_bytes: float, n_frames: int) -> float:
+    return 4 * np.ceil(mp4_bytes / 3) + _PAGE_BYTES + _BYTES_PER_FRAME_TIME * n_frames
+
+
+def _too_big(
+    n_frames: int, size_mb: float, limit: float, dpi: float, fps: float, *, estimated: bool
+) -> str:
+    kind = "estimated at" if estimated else "would be"
+    factor = int(np.ceil(size_mb / limit))
+    return format_message(
+        f"The HTML file for {n_frames} frames {kind} {size_mb:.1f} MB, above "
+        f"max_html_mb={limit:g}.",
+        "the HTML backend embeds every frame in one file that a browser loads at once; "
+        "frames are never dropped silently to fit.",
+        [
+            f"Keep fewer frames: subsample_frames(fields, source_fps={fps:g}, "
+            f"target_fps={fps / factor:g}) (and the matching frame_times).",
+            f"Lower the resolution: dpi={max(20, int(dpi / np.sqrt(factor)))} (now {dpi:g}).",
+            "Use the video backend (save_path='animation.mp4') for long sessions.",
+            f"Raise the limit if the file size is acceptable: max_html_mb={np.ceil(size_mb):g}.",
+        ],
+    )
