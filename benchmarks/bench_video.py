@@ -108,7 +108,7 @@ def child_encode_only(n_frames: int, out: Path, preset: str, crf: int) -> dict:
     """
     import cv2
 
-    from neurospatial.animation.backends.ffmpeg import BT601, ffmpeg_exe
+    from neurospatial.animation.backends.ffmpeg import encode_command
     from neurospatial.animation.render.raster import Compositor
 
     scene = build_scene(n_frames)
@@ -117,36 +117,9 @@ def child_encode_only(n_frames: int, out: Path, preset: str, crf: int) -> dict:
     with open(raw, "wb") as f:
         for i in range(n_frames):
             f.write(cv2.cvtColor(compositor.render(i), cv2.COLOR_RGBA2YUV_I420).data)
-    cmd = [
-        ffmpeg_exe(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "yuv420p",
-        "-s",
-        f"{compositor.width}x{compositor.height}",
-        "-framerate",
-        "30",
-        "-i",
-        str(raw),
-        "-an",
-        "-c:v",
-        "libx264",
-        "-preset",
-        preset,
-        "-crf",
-        str(crf),
-        "-pix_fmt",
-        "yuv420p",
-        *BT601,
-        "-movflags",
-        "+faststart",
-        str(out),
-    ]
+    cmd = encode_command(
+        out, compositor.width, compositor.height, 30.0, crf=crf, preset=preset, source=str(raw)
+    )
     subprocess.run(["cat", str(raw)], stdout=subprocess.DEVNULL, check=True)  # warm cache
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)

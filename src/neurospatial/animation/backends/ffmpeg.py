@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Encoder", "concat_segments", "ffmpeg_exe", "grow_pipe"]
+__all__ = ["Encoder", "concat_segments", "encode_command", "ffmpeg_exe", "grow_pipe"]
 
 #: Video codec and its options per container suffix.
 CODECS: dict[str, list[str]] = {
@@ -45,6 +45,36 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+def encode_command(
+    path: Path, width: int, height: int, fps: float, *, crf: int, preset: str, source: str = "-"
+) -> list[str]:
+    """ffmpeg arguments encoding raw yuv420p frames from `source` (default: stdin) to `path`."""
+    suffix = path.suffix.lower()
+    codec = list(CODECS[suffix])
+    codec += ["-preset", preset, "-crf", str(crf)] if codec[1] == "libx264" else ["-crf", str(crf)]
+    faststart = ["-movflags", "+faststart"] if suffix in (".mp4", ".mov") else []
+    raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}"]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        *raw,
+        "-framerate",
+        repr(float(fps)),
+        "-i",
+        source,
+        "-an",
+        *codec,
+        "-pix_fmt",
+        "yuv420p",
+        *BT601,
+        *faststart,
+        str(path),
+    ]
+
+
 class Encoder:
     """An ffmpeg process encoding RGBX frames handed to it one at a time.
 
@@ -61,40 +91,10 @@ class Encoder:
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"yuv420p needs even frame sizes, got {width}x{height}.")
-        suffix = path.suffix.lower()
-        codec = list(CODECS[suffix])
-        if codec[1] == "libx264":
-            codec += ["-preset", preset, "-crf", str(crf)]
-        else:
-            codec += ["-crf", str(crf)]
-        faststart = ["-movflags", "+faststart"] if suffix in (".mp4", ".mov") else []
         self._yuv = np.empty((height * 3 // 2, width), dtype=np.uint8)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close/kill)
         self._proc = subprocess.Popen(
-            [
-                ffmpeg_exe(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "rawvideo",
-                "-pix_fmt",
-                "yuv420p",
-                "-s",
-                f"{width}x{height}",
-                "-framerate",
-                repr(float(fps)),
-                "-i",
-                "-",
-                "-an",
-                *codec,
-                "-pix_fmt",
-                "yuv420p",
-                *BT601,
-                *faststart,
-                str(path),
-            ],
+            encode_command(path, width, height, fps, crf=crf, preset=preset),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
