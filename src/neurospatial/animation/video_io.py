@@ -235,9 +235,13 @@ class VideoReader:
         if self._proc is None or not (0 <= ahead <= _MAX_SKIP and ahead % self._step == 0):
             self._start(index)
         while True:
-            frame = self._read_one()
+            data = self._read_one()
             if self._next - self._step == index:
                 break
+        import cv2
+
+        yuv = np.frombuffer(data, dtype=np.uint8).reshape(self.height * 3 // 2, self.width)
+        frame = np.asarray(cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420), dtype=np.uint8)
         self._cache[index] = frame
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -286,7 +290,8 @@ class VideoReader:
         self._next = index
         _grow_pipe(self._proc.stdout)
 
-    def _read_one(self) -> NDArray[np.uint8]:
+    def _read_one(self) -> bytes:
+        """The next frame's raw yuv420p bytes (converted only if it is the one asked for)."""
         assert self._proc is not None and self._proc.stdout is not None
         data = self._proc.stdout.read(self._frame_bytes)
         if len(data) < self._frame_bytes:
@@ -297,10 +302,7 @@ class VideoReader:
                 f"{self.info.n_frames} frames its header announces (truncated or corrupt file)."
             )
         self._next += self._step
-        import cv2
-
-        yuv = np.frombuffer(data, dtype=np.uint8).reshape(self.height * 3 // 2, self.width)
-        return np.asarray(cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420), dtype=np.uint8)
+        return data
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
