@@ -123,7 +123,7 @@ def test_nearest_frame_within_one_period():
             env, np.zeros((8, env.n_bins)), overlays=[video], frame_times=frame_times
         )
     index = align_scene(scene)["overlays/video"]["frame_index"].values
-    assert index.tolist() == [-1, 0, 0, 1, 3, 3, -1, -1]
+    assert index.tolist() == [-1, -1, 0, 1, 3, 3, -1, -1]  # nothing before 1.0 s
 
 
 # ---------------------------------------------------------- spatial alignment
@@ -217,3 +217,63 @@ def test_array_crop_downsample_and_below(tmp_path):
     # A field of zeros is black; the video's black background too: only the dot is white,
     # and only where the field has no data.
     assert (frame.image.min(axis=2) > 200).sum() > 0
+
+
+# ------------------------------------------------------------- review fixes
+def test_full_range_video_keeps_its_levels(tmp_path):
+    import imageio_ffmpeg
+
+    levels = np.arange(0, 240, 20, dtype=np.uint8)  # 12 grey stripes, 16 px wide
+    frame = np.repeat(np.repeat(levels[None, :, None], 16, axis=1), 48, axis=0)
+    frame = np.repeat(frame, 3, axis=2)
+    path = tmp_path / "webcam.avi"
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (192, 48), codec="mjpeg", quality=10, pix_fmt_out="yuvj420p", macro_block_size=1
+    )
+    writer.send(None)
+    for _ in range(3):
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    decoded = VideoReader(path)[1].astype(float)
+    stripes = decoded[24, 8::16, 0]
+    np.testing.assert_allclose(stripes, levels, atol=6)
+
+
+def test_realigning_an_aligned_scene_keeps_video_frames():
+    frames, _ = _dot_frames(6)
+    env = _env_for(80, 60)
+    video = VideoOverlay(frames, times=np.arange(6) * 0.1)
+    scene = build_scene(
+        env, np.zeros((3, env.n_bins)), overlays=[video], frame_times=[0.0, 0.2, 0.4]
+    )
+    once = align_scene(scene)
+    assert align_scene(once) is once
+    again = align_scene(once, frame_times=[0.1, 0.3, 0.5])
+    assert again["overlays/video"]["frame_index"].values.tolist() == [1, 3, 5]
+    direct = align_scene(scene, frame_times=[0.1, 0.3, 0.5])
+    assert direct["overlays/video"]["frame_index"].values.tolist() == [1, 3, 5]
+
+
+def test_no_video_before_its_first_frame():
+    frames, _ = _dot_frames(4)
+    env = _env_for(80, 60)
+    video = VideoOverlay(frames, times=[1.0, 1.1, 1.2, 1.3])
+    scene = build_scene(
+        env, np.zeros((4, env.n_bins)), overlays=[video], frame_times=[0.95, 0.99, 1.0, 1.35]
+    )
+    index = align_scene(scene)["overlays/video"]["frame_index"].values
+    assert index.tolist() == [-1, -1, 0, 3]
+
+
+def test_parallel_windows_carry_only_the_frames_they_show():
+    from neurospatial.animation.backends.video import _window
+
+    frames, _ = _dot_frames(6)
+    env = _env_for(80, 60)
+    scene = align_scene(
+        build_scene(env, np.zeros((6, env.n_bins)), overlays=[VideoOverlay(frames)])
+    )
+    window, lo = _window(scene, 4, 6)
+    video = window["overlays/video"]
+    assert lo == 4 and video.sizes["video_frame"] == 2
+    np.testing.assert_array_equal(video["frame"].values[video["frame_index"].values[1]], frames[5])

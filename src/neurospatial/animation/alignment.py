@@ -38,6 +38,8 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
         Same layout; every ``/overlays/<name>`` has ``time`` equal to the frame
         times. Fields are untouched (still lazy when they were).
     """
+    if frame_times is None and scene.attrs.get("aligned"):
+        return scene  # already aligned to its own frame times
     fields = scene["fields"].to_dataset()
     n_frames = fields.sizes["time"]
     if frame_times is None:
@@ -94,21 +96,33 @@ def _align_video(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset
     Returns ``frame_index(time)`` on the frame times; an array source keeps its
     frames along ``video_frame`` (indexed, never copied per animation frame).
     """
-    source = np.asarray(ds["time"].values, dtype=np.float64)
+    # An aligned dataset keeps the video's own timestamps (video_time), so it can be
+    # aligned again (new frame times, or a stored aligned scene).
+    realign = "video_time" in ds
+    source = np.asarray((ds["video_time"] if realign else ds["time"]).values, dtype=np.float64)
     period = float(np.median(np.diff(source))) if len(source) > 1 else 0.0
     right = np.clip(np.searchsorted(source, frame_times), 0, len(source) - 1)
     left = np.clip(right - 1, 0, len(source) - 1)
     nearest = np.where(
         np.abs(source[left] - frame_times) <= np.abs(source[right] - frame_times), left, right
     )
-    close = np.abs(source[nearest] - frame_times) <= period * (1 + 1e-9)
+    # Shown from the first frame's time until one period after the last frame's.
+    close = (frame_times >= source[0]) & (
+        np.abs(source[nearest] - frame_times) <= period * (1 + 1e-9)
+    )
     aligned = xr.Dataset(
-        {"frame_index": ("time", np.where(close, nearest, -1).astype(np.int64))},
+        {
+            "frame_index": ("time", np.where(close, nearest, -1).astype(np.int64)),
+            "video_time": ("video_frame", source),
+        },
         coords={"time": frame_times},
         attrs=dict(ds.attrs),
     )
     if "frame" in ds:
-        aligned["frame"] = ds["frame"].drop_vars("time").rename(time="video_frame")
+        frames = ds["frame"]
+        aligned["frame"] = (
+            frames if realign else frames.drop_vars("time").rename(time="video_frame")
+        )
     if "px_to_world" in ds:
         aligned["px_to_world"] = ds["px_to_world"]
     return aligned

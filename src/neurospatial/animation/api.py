@@ -66,6 +66,14 @@ def animate(
             )
         )
     rate = float(scene.attrs["fps"]) if fps is None else fps
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 10_000:
+        raise ValueError(
+            format_message(
+                f"fps must be a positive number of frames per second, got {fps!r}.",
+                "it is the playback rate written into the file.",
+                ["Pass e.g. fps=30, or omit it to use the scene's fps."],
+            )
+        )
     if name == "video":
         from neurospatial.animation.backends.video import export_video as export
 

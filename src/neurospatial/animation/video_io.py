@@ -258,8 +258,10 @@ class VideoReader:
         filters = []
         if (x, y, w, h) != (0, 0, self.info.width, self.info.height):
             filters.append(f"crop={w}:{h}:{x}:{y}")
-        if d > 1:
-            filters.append(f"scale={self.width}:{self.height}:flags=area")
+        # Limited ("tv") range out, whatever the source (webcams and MJPEG are often full
+        # range): OpenCV's I420 -> RGB conversion below assumes it.
+        size = f"{self.width}:{self.height}:flags=area:" if d > 1 else ""
+        filters.append(f"scale={size}out_range=tv")
         self._step = self.stride
         if self._step > 1:  # keep frames index, index + step, ... (n counts from the seek)
             filters.insert(0, f"select=not(mod(n\\,{self._step}))")
@@ -298,8 +300,18 @@ class VideoReader:
             at = self._next
             self.close()
             raise ValueError(
-                f"Video {str(self.path)!r} ended at frame {at}, before the "
-                f"{self.info.n_frames} frames its header announces (truncated or corrupt file)."
+                format_message(
+                    f"Video {str(self.path)!r} ended at frame {at}, before the "
+                    f"{self.info.n_frames} frames its header announces.",
+                    "the file is truncated or its header is wrong, so later frames and "
+                    "timestamps cannot be matched.",
+                    [
+                        f"Pass times= for the {at} frames that decode, so nothing later is "
+                        "asked for.",
+                        "Re-encode the file: ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p "
+                        "out.mp4 (it rewrites the header).",
+                    ],
+                )
             )
         self._next += self._step
         return data

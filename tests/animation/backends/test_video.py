@@ -192,3 +192,14 @@ def test_progress_bar_can_be_shown_or_silenced(tmp_path, capsys):
     assert "Rendering" in capsys.readouterr().err
     animate(scene, save_path=tmp_path / "b.mp4", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_paths_with_quotes_and_bad_fps(tmp_path):
+    scene, _ = _moving_marker_scene(6)
+    folder = tmp_path / "Bob's data"
+    folder.mkdir()
+    out = animate(scene, save_path=folder / "q.mp4", n_workers=2, progress=False)
+    assert len(decode_frames(out)) == 6
+    for fps in (0, -5, float("nan")):
+        with pytest.raises(ValueError, match="fps must be a positive number"):
+            animate(scene, save_path=tmp_path / "f.mp4", fps=fps)

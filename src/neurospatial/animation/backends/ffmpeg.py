@@ -164,9 +164,11 @@ class Encoder:
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
         code = self._proc.wait()
-        if code != 0:
-            raise RuntimeError(self._failure(f"ffmpeg exited with code {code}"))
-        self._stderr.close()
+        try:
+            if code != 0:
+                raise RuntimeError(self._failure(f"ffmpeg exited with code {code}"))
+        finally:
+            self._stderr.close()
 
     def kill(self) -> None:
         if self._proc.poll() is None:
@@ -217,7 +219,9 @@ def grow_pipe(pipe: Any) -> None:
 def concat_segments(segments: list[Path], out: Path) -> None:
     """Join encoded segments without re-encoding (ffmpeg concat demuxer, stream copy)."""
     listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in segments))
+    # The concat list quotes paths in single quotes; a quote inside is written '\''.
+    quoted = (str(p.resolve()).replace("'", "'\\''") for p in segments)
+    listing.write_text("".join(f"file '{q}'\n" for q in quoted))
     faststart = ["-movflags", "+faststart"] if out.suffix.lower() in (".mp4", ".mov") else []
     try:
         result = subprocess.run(

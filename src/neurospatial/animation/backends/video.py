@@ -107,14 +107,17 @@ def _encode_window(
     from neurospatial.animation.render.raster import Compositor
 
     compositor = Compositor(scene, dpi=settings["dpi"], show_colorbar=settings["show_colorbar"])
-    with Encoder(
-        path,
-        compositor.width,
-        compositor.height,
-        settings["fps"],
-        crf=settings["crf"],
-        preset=settings["preset"],
-    ) as encoder:
+    with (
+        compositor,
+        Encoder(
+            path,
+            compositor.width,
+            compositor.height,
+            settings["fps"],
+            crf=settings["crf"],
+            preset=settings["preset"],
+        ) as encoder,
+    ):
         encoder.stream(compositor.render, range(start, stop), compositor.new_canvas, tick)
 
 
@@ -129,7 +132,13 @@ def _window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTree, int
         "/environment": scene["environment"].to_dataset(),
     }
     for name, ds in overlays.items():
-        nodes[f"/overlays/{name}"] = ds.isel(time=slice(lo, stop))
+        part = ds.isel(time=slice(lo, stop))
+        if "frame" in part:  # an in-memory video: send only the frames this window shows
+            index = part["frame_index"].values
+            used = np.unique(index[index >= 0])
+            part = part.isel(video_frame=used)
+            part["frame_index"] = ("time", np.where(index >= 0, np.searchsorted(used, index), -1))
+        nodes[f"/overlays/{name}"] = part
     return xr.DataTree.from_dict(nodes), lo
 
 

@@ -84,8 +84,8 @@ def render_frame(
     show_colorbar : bool
         Draw the colorbar.
     """
-    compositor = Compositor(scene, dpi=dpi, show_colorbar=show_colorbar)
-    return compositor.frame(index)
+    with Compositor(scene, dpi=dpi, show_colorbar=show_colorbar) as compositor:
+        return compositor.frame(index)
 
 
 class Compositor:
@@ -144,6 +144,17 @@ class Compositor:
         self._chrome[..., :3] = self.chrome.image
 
     # ------------------------------------------------------------------ public
+    def close(self) -> None:
+        """Stop the video decoders this compositor started (idempotent)."""
+        for video in self._videos:
+            video.close()
+
+    def __enter__(self) -> Compositor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def frame(self, index: int) -> Frame:
         index = self._check_index(index)
         image = np.ascontiguousarray(self.render(index)[..., :3])
