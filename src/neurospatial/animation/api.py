@@ -8,7 +8,7 @@ from typing import Any
 
 import xarray as xr
 
-from neurospatial.animation.backends.registry import resolve_backend
+from neurospatial.animation.backends.registry import get_backend, resolve_backend
 from neurospatial.animation.errors import format_message
 
 __all__ = ["animate"]
@@ -74,21 +74,15 @@ def animate(
                 ["Pass e.g. fps=30, or omit it to use the scene's fps."],
             )
         )
-    if name == "video":
-        from neurospatial.animation.backends.video import export_video as export
-
-        allowed = {"crf", "preset"}
-    else:
-        from neurospatial.animation.backends.html import export_html as export
-
-        allowed = {"crf", "preset", "max_html_mb", "text"}
+    backend_spec = get_backend(name)
+    allowed = set(backend_spec.options)
     unknown = sorted(set(backend_options) - allowed)
     if unknown:
         raise TypeError(
             f"Unknown option(s) for the {name} backend: {unknown}. "
             f"{name.capitalize()} options: {sorted(allowed)}."
         )
-    return export(
+    return backend_spec.exporter()(
         scene,
         path,
         fps=rate,

@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from neurospatial.animation.errors import format_message
 
-__all__ = ["VIDEO_SUFFIXES", "available_backends", "resolve_backend"]
+__all__ = ["VIDEO_SUFFIXES", "Backend", "available_backends", "get_backend", "resolve_backend"]
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi")
-#: Backends that exist, in the order they are documented.
-_BACKENDS = ("video", "html")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered output surface: where its exporter lives and which options it takes."""
+
+    name: str
+    module: str
+    function: str
+    options: tuple[str, ...]
+
+    def exporter(self) -> Callable[..., Path]:
+        import importlib
+
+        exporter: Callable[..., Path] = getattr(importlib.import_module(self.module), self.function)
+        return exporter
+
+
+#: Backends by name, in the order they are documented (imported only when used).
+_REGISTRY = {
+    b.name: b
+    for b in (
+        Backend(
+            "video", "neurospatial.animation.backends.video", "export_video", ("crf", "preset")
+        ),
+        Backend(
+            "html",
+            "neurospatial.animation.backends.html",
+            "export_html",
+            ("crf", "preset", "max_html_mb", "text"),
+        ),
+    )
+}
+_BACKENDS = tuple(_REGISTRY)
 
 
 def available_backends() -> tuple[str, ...]:
     return _BACKENDS
+
+
+def get_backend(name: str) -> Backend:
+    return _REGISTRY[name]
 
 
 def resolve_backend(backend: str, save_path: Path | None) -> str:

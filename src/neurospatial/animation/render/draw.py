@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["blend_mask", "disc", "fading_polyline", "polygon", "segment"]
+__all__ = ["blend_mask", "blend_pixels", "disc", "fading_polyline", "polygon", "segment"]
 
 Canvas = NDArray[np.uint8]  # (H, W, 4) RGBX
 Clip = tuple[int, int, int, int]
@@ -130,8 +130,21 @@ def fading_polyline(
     rows, cols = np.nonzero(mask)  # a thin trail covers a few % of its box: blend only those
     where = (rows + r0, cols + c0)
     alpha = mask[rows, cols].astype(np.float32)[:, None] * np.float32(1.0 / 255.0)
+    blend_pixels(canvas, where, np.asarray(color, dtype=np.float32), alpha)
+
+
+def blend_pixels(
+    canvas: Canvas,
+    where: tuple[NDArray[Any], NDArray[Any]],
+    color: NDArray[Any],
+    alpha: NDArray[Any],
+) -> None:
+    """Blend colours into the listed pixels: canvas + (color - canvas) * alpha, rounded.
+
+    `where` is (rows, cols); `color` is (3,) or (n, 3); `alpha` is (n, 1) in [0, 1].
+    """
     under = canvas[where][:, :3]
-    out = under + (np.asarray(color, dtype=np.float32) - under) * alpha
+    out = under + (color - under) * alpha
     np.rint(out, out=out)
     canvas[(*where, slice(0, 3))] = out
 

@@ -182,7 +182,7 @@ class Compositor:
         self._draw_field(canvas, index)
         for video in self._above:
             video.blend(canvas, index)
-        self._draw_regions(canvas[..., :3])
+        self._draw_regions(canvas)
         for layer in self._layers:
             layer(canvas, index)
         self._draw_label(canvas, index)
@@ -276,10 +276,7 @@ class Compositor:
         if self._regions is None:
             return
         where, color, alpha = self._regions
-        under = canvas[where]
-        out = under + (color - under) * alpha
-        np.rint(out, out=out)
-        canvas[where] = out
+        draw.blend_pixels(canvas, where, color, alpha)
 
     # --------------------------------------------------------------- overlays
     def _init_overlays(self, overlays: dict[str, xr.Dataset], dpi: float) -> list[Any]:
