@@ -100,11 +100,13 @@ def child_ours(n_frames: int, out: Path, preset: str, crf: int) -> dict:
     }
 
 
-def child_encode_only(n_frames: int, out: Path, preset: str, crf: int) -> dict:
+def child_encode_only(n_frames: int, out: Path, preset: str, crf: int, rgb: bool = False) -> dict:
     """Render the same frames to a raw file, then time ffmpeg alone encoding it.
 
-    The raw file holds exactly the bytes the export pipes to ffmpeg (yuv420p),
-    and ffmpeg gets the same options: this is the encoder's own speed limit.
+    Default: the raw file holds exactly the bytes the export pipes to ffmpeg
+    (yuv420p) with the same options: the encoder's own speed limit. With `rgb`,
+    ffmpeg reads the RGB frames and converts them itself (the usual "ffmpeg
+    alone" baseline; our export does that conversion in-process with OpenCV).
     """
     import cv2
 
@@ -113,13 +115,16 @@ def child_encode_only(n_frames: int, out: Path, preset: str, crf: int) -> dict:
 
     scene = build_scene(n_frames)
     compositor = Compositor(scene)
-    raw = out.with_suffix(".yuv")
+    raw = out.with_suffix(".raw")
     with open(raw, "wb") as f:
         for i in range(n_frames):
-            f.write(cv2.cvtColor(compositor.render(i), cv2.COLOR_RGBA2YUV_I420).data)
+            frame = compositor.render(i)
+            f.write(frame.data if rgb else cv2.cvtColor(frame, cv2.COLOR_RGBA2YUV_I420).data)
     cmd = encode_command(
         out, compositor.width, compositor.height, 30.0, crf=crf, preset=preset, source=str(raw)
     )
+    if rgb:  # read RGBX: ffmpeg converts to yuv420p itself
+        cmd[cmd.index("yuv420p")] = "rgb0"
     subprocess.run(["cat", str(raw)], stdout=subprocess.DEVNULL, check=True)  # warm cache
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -196,7 +201,7 @@ def main() -> None:
         help="add this behaviour video (e.g. ../shared/data/openfield_m3v1.mp4) under the "
         "field in our runs; the reference runs stay without video",
     )
-    parser.add_argument("--child", choices=["ours", "encode"])
+    parser.add_argument("--child", choices=["ours", "encode", "encode-rgb"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     from neurospatial.animation.backends.video import DEFAULT_CRF, DEFAULT_PRESET
@@ -206,8 +211,12 @@ def main() -> None:
         os.environ["NS_BENCH_VIDEO"] = str(args.video.resolve())
     crf = DEFAULT_CRF if args.crf is None else args.crf
     if args.child:
-        fn = child_ours if args.child == "ours" else child_encode_only
-        print(json.dumps(fn(args.frames[0], args.out, preset, crf)))
+        if args.child == "ours":
+            result = child_ours(args.frames[0], args.out, preset, crf)
+        else:
+            rgb = args.child == "encode-rgb"
+            result = child_encode_only(args.frames[0], args.out, preset, crf, rgb=rgb)
+        print(json.dumps(result))
         return
 
     python = None if args.no_reference else reference_python()
@@ -219,6 +228,7 @@ def main() -> None:
                 "reference 0.6.0": [],
                 "neurospatial": [],
                 "encode-only": [],
+                "encode-only, RGB in": [],
             }
             for _ in range(args.repeats):  # alternate the libraries
                 if python:
@@ -228,6 +238,9 @@ def main() -> None:
                 )
                 results["encode-only"].append(
                     run_child("encode", n, outdir / f"enc{n}.mp4", preset, crf)
+                )
+                results["encode-only, RGB in"].append(
+                    run_child("encode-rgb", n, outdir / f"encr{n}.mp4", preset, crf)
                 )
             for name, runs in results.items():
                 if runs:

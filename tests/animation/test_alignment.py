@@ -91,3 +91,29 @@ def test_subsample_frames_keeps_type(kind):
 def test_subsample_frames_non_integer_ratio():
     out = subsample_frames(np.arange(10), source_fps=25, target_fps=10)
     np.testing.assert_array_equal(out, [0, 2, 5, 8])
+
+
+def test_interp_time_equals_dataset_interp():
+    from neurospatial.animation.alignment import interp_time
+
+    rng = np.random.default_rng(7)
+    t = np.cumsum(rng.uniform(0.01, 0.03, 500))
+    ds = xr.Dataset(
+        {
+            "position": (("time", "space", "keypoint"), rng.normal(size=(500, 2, 3))),
+            "skeleton": (("edge", "end"), np.array([["a", "b"]], dtype=object)),
+        },
+        coords={
+            "time": t,
+            "space": np.array(["x", "y"], dtype=object),
+            "keypoint": np.array(["a", "b", "c"], dtype=object),
+        },
+        attrs={"kind": "bodypart"},
+    )
+    frames = np.linspace(t[0] - 0.5, t[-1] + 0.5, 333)
+    expected = ds.interp(time=frames, assume_sorted=True)
+    actual = interp_time(ds, frames)
+    xr.testing.assert_allclose(actual, expected)
+    lazy = interp_time(ds.chunk({"time": 100}), frames)
+    assert isinstance(lazy["position"].data, da.Array)
+    xr.testing.assert_allclose(lazy.compute(), expected)
