@@ -251,14 +251,14 @@ class Compositor:
         finite = np.isfinite(values)
         codes[:-1] = np.where(finite, np.nan_to_num(scaled), 256).astype(np.intp)
         palette = self._lut[codes]
-        np.take(palette, self._index, out=self._field_buf)
         r0, r1, c0, c1 = self._field_rect
         target = canvas.view(np.uint32)[r0:r1, c0:c1, 0]
         if self._below:  # video under the field shows through NaN and empty pixels
+            np.take(palette, self._index, out=self._field_buf)
             opaque = np.take(codes < 256, self._index)
             np.copyto(target, self._field_buf, where=opaque)
-        else:
-            target[...] = self._field_buf
+        else:  # straight into the canvas ("clip" mode: no buffering; indices are valid)
+            np.take(palette, self._index, out=target, mode="clip")
 
     # ----------------------------------------------------------------- regions
     def _init_regions(self) -> None:
