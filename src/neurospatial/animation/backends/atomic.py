@@ -8,7 +8,24 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_path", "check_destination"]
+
+
+def check_destination(target: Path) -> None:
+    """Fail before any rendering when the output folder does not exist."""
+    if not target.parent.is_dir():
+        from neurospatial.animation.errors import format_message
+
+        raise FileNotFoundError(
+            format_message(
+                f"Cannot write {str(target)!r}: the folder {str(target.parent)!r} does not exist.",
+                "exports are written next to their destination and renamed into place.",
+                [
+                    f"Create it first: Path({str(target.parent)!r}).mkdir(parents=True).",
+                    "Check the save_path for typos.",
+                ],
+            )
+        )
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from neurospatial.animation.alignment import align_scene
-from neurospatial.animation.backends.atomic import atomic_path
+from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.video import export_video
 from neurospatial.animation.errors import format_message
 
@@ -54,12 +54,19 @@ def export_html(
     from neurospatial.animation.backends.html_player import build_html
 
     save_path = Path(save_path)
-    if not isinstance(max_html_mb, int | float) or not max_html_mb > 0:
-        raise ValueError(f"max_html_mb must be a positive number, got {max_html_mb!r}.")
-    if not save_path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write {save_path}: folder {save_path.parent} does not exist."
+    if (
+        isinstance(max_html_mb, bool)
+        or not isinstance(max_html_mb, int | float)
+        or not max_html_mb > 0
+    ):
+        raise ValueError(
+            format_message(
+                f"max_html_mb must be a positive number, got {max_html_mb!r}.",
+                "it is the largest HTML file, in MB, the export may write.",
+                ["Use e.g. max_html_mb=50 (default) or more for long animations."],
+            )
         )
+    check_destination(save_path)
     aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
     n_frames = aligned["fields"].sizes["time"]
     options: dict[str, Any] = {

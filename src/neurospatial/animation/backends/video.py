@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from neurospatial.animation.alignment import align_scene
-from neurospatial.animation.backends.atomic import atomic_path
+from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.ffmpeg import CODECS, Encoder, concat_segments
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.scene import scene_overlays
@@ -63,18 +63,40 @@ def export_video(
     suffix = save_path.suffix.lower()
     if suffix not in CODECS:
         raise ValueError(
-            f"Unsupported video suffix {save_path.suffix!r}; use one of {sorted(CODECS)}."
+            format_message(
+                f"Unsupported video suffix {save_path.suffix!r} in {str(save_path)!r}.",
+                "the container and codec are chosen from the suffix.",
+                [
+                    f"Use one of {sorted(CODECS)}, e.g. save_path='animation.mp4'.",
+                    "For a page with a player, use save_path='animation.html'.",
+                ],
+            )
         )
     if preset not in X264_PRESETS:
-        raise ValueError(f"preset={preset!r} is not an x264 preset; use one of {X264_PRESETS}.")
-    if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
-        raise ValueError(f"crf must be an integer in [0, 51] (lower is better), got {crf!r}.")
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1:
-        raise ValueError(f"n_workers must be a positive integer, got {n_workers!r}.")
-    if not save_path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write {save_path}: folder {save_path.parent} does not exist."
+        raise ValueError(
+            format_message(
+                f"preset={preset!r} is not an x264 preset.",
+                "the preset trades encoding speed for file size.",
+                [f"Use one of {X264_PRESETS} (faster ones give larger files)."],
+            )
         )
+    if isinstance(crf, bool) or not isinstance(crf, int | np.integer) or not 0 <= crf <= 51:
+        raise ValueError(
+            format_message(
+                f"crf must be an integer in [0, 51], got {crf!r}.",
+                "crf is the quality target: lower is better quality and a bigger file.",
+                ["Use e.g. crf=23 (default), crf=18 for figures, crf=28 for small files."],
+            )
+        )
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1:
+        raise ValueError(
+            format_message(
+                f"n_workers must be a positive integer, got {n_workers!r}.",
+                "it is the number of processes rendering frame ranges in parallel.",
+                ["Use n_workers=1 (on 2 cores usually as fast) or the number of cores."],
+            )
+        )
+    check_destination(save_path)
     aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
     n_frames = aligned["fields"].sizes["time"]
     settings = {
