@@ -1,11 +1,12 @@
 """Anti-aliased drawing primitives on the RGBX canvas (OpenCV, sub-pixel exact).
 
-Coordinates are float pixels (col, row) with pixel centres at integers (OpenCV's
-convention); they are passed to OpenCV in 1/16-pixel fixed point (``shift=4``),
-so markers land where `world_to_px` says, not on the nearest pixel. Opaque shapes
-are drawn straight onto the canvas (OpenCV blends their anti-aliased edges);
-translucent strokes (the fading trail) are drawn into a coverage mask first and
-blended once. Drawing is clipped to ``clip = (row0, row1, col0, col1)``.
+Coordinates are pixels (col, row) with pixel centres at integers (OpenCV's
+convention), in 1/16-pixel fixed point (``shift=4``) relative to the top-left of
+the view being drawn on (the axes' clip rectangle): layers convert all frames'
+coordinates once with `to_fixed`, so markers land where `world_to_px` says, not
+on the nearest pixel, at no per-frame cost. Opaque shapes are drawn straight onto
+the view (OpenCV blends their anti-aliased edges); translucent strokes (the fading
+trail) are drawn into a coverage mask first and blended once.
 
 OpenCV draws in C at a few microseconds per shape: a frame's overlays cost a
 fraction of a millisecond, where numpy distance fields cost over a millisecond.
@@ -19,118 +20,82 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["blend_mask", "blend_pixels", "disc", "fading_polyline", "polygon", "segment"]
+__all__ = [
+    "blend_mask",
+    "blend_pixels",
+    "cv_color",
+    "disc",
+    "fading_polyline",
+    "polygon",
+    "segment",
+    "to_fixed",
+]
 
-Canvas = NDArray[np.uint8]  # (H, W, 4) RGBX
-Clip = tuple[int, int, int, int]
+Canvas = NDArray[np.uint8]  # (H, W, 4) RGBX; drawing happens on a view clipped to the axes
+Color = tuple[float, float, float, float]
 SHIFT = 4
-_ONE = 1 << SHIFT
+ONE = 1 << SHIFT  # fixed point: 1/16 pixel
 
 
-def _fixed(points: NDArray[Any]) -> NDArray[np.int32]:
-    return np.round(np.asarray(points, dtype=np.float64) * _ONE).astype(np.int32)
+def to_fixed(points: NDArray[Any], origin: tuple[int, int]) -> NDArray[np.int32]:
+    """Float pixel (col, row) points -> fixed-point coordinates relative to `origin`
+    (the clip's top-left (col, row)); non-finite points become 0 (callers skip them)."""
+    pts = (np.asarray(points, dtype=np.float64) - np.asarray(origin, dtype=np.float64)) * ONE
+    return np.round(np.nan_to_num(pts, nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int32)
 
 
-def _color(color: NDArray[Any]) -> tuple[float, float, float, float]:
+def cv_color(color: NDArray[Any]) -> Color:
     return (float(color[0]), float(color[1]), float(color[2]), 0.0)
 
 
-def _view(canvas: Canvas, clip: Clip) -> tuple[Canvas, NDArray[np.float64]]:
-    """The clip rectangle as a view, and the offset to subtract from coordinates."""
-    r0, r1, c0, c1 = clip
-    return canvas[r0:r1, c0:c1], np.array([c0, r0], dtype=np.float64)
-
-
-def disc(
-    canvas: Canvas, center: NDArray[Any], radius: float, color: NDArray[Any], clip: Clip
-) -> None:
-    """Filled anti-aliased disc of `radius` pixels centred at (col, row)."""
-    view, offset = _view(canvas, clip)
-    c = _fixed(np.asarray(center) - offset)
-    cv2.circle(
-        view,
-        (int(c[0]), int(c[1])),
-        int(round(radius * _ONE)),
-        _color(color),
-        -1,
-        cv2.LINE_AA,
-        SHIFT,
-    )
+def disc(view: Canvas, center: tuple[int, int], radius: int, color: Color) -> None:
+    """Filled anti-aliased disc; `center` and `radius` in fixed point."""
+    cv2.circle(view, center, radius, color, -1, cv2.LINE_AA, SHIFT)
 
 
 def segment(
-    canvas: Canvas,
-    p0: NDArray[Any],
-    p1: NDArray[Any],
-    width: float,
-    color: NDArray[Any],
-    clip: Clip,
+    view: Canvas, a: tuple[int, int], b: tuple[int, int], thickness: int, color: Color
 ) -> None:
-    """Opaque anti-aliased line of `width` pixels (rounded to whole pixels, >= 1)."""
-    view, offset = _view(canvas, clip)
-    a, b = _fixed(np.asarray(p0) - offset), _fixed(np.asarray(p1) - offset)
-    cv2.line(
-        view,
-        (int(a[0]), int(a[1])),
-        (int(b[0]), int(b[1])),
-        _color(color),
-        max(1, int(round(width))),
-        cv2.LINE_AA,
-        SHIFT,
-    )
+    """Opaque anti-aliased line `thickness` whole pixels wide; ends in fixed point."""
+    cv2.line(view, a, b, color, thickness, cv2.LINE_AA, SHIFT)
 
 
-def polygon(canvas: Canvas, vertices: NDArray[Any], color: NDArray[Any], clip: Clip) -> None:
-    """Filled anti-aliased convex polygon, vertices of shape (n, 2) in (col, row)."""
-    view, offset = _view(canvas, clip)
-    cv2.fillConvexPoly(
-        view, _fixed(np.asarray(vertices) - offset), _color(color), cv2.LINE_AA, SHIFT
-    )
+def polygon(view: Canvas, vertices: NDArray[np.int32], color: Color) -> None:
+    """Filled anti-aliased convex polygon, vertices of shape (n, 2) in fixed point."""
+    cv2.fillConvexPoly(view, vertices, color, cv2.LINE_AA, SHIFT)
 
 
 def fading_polyline(
-    canvas: Canvas,
-    starts: NDArray[Any],
-    ends: NDArray[Any],
-    width: float,
+    view: Canvas,
+    starts: NDArray[np.int32],
+    ends: NDArray[np.int32],
+    thickness: int,
     color: NDArray[Any],
     alphas: NDArray[Any],
-    clip: Clip,
 ) -> None:
     """Segments with per-segment opacity (a fading trail), blended once.
 
     Each segment is drawn into an 8-bit coverage mask with its opacity as the
     value (later, more opaque segments win at the joints), then the colour is
-    blended through the mask over the segments' bounding box only.
+    blended through the mask, over the covered pixels only.
     """
     if len(starts) == 0:
         return
-    thickness = max(1, int(round(width)))
     pad = thickness + 2
-    pts = np.concatenate([starts, ends])
-    r0 = max(int(np.floor(pts[:, 1].min())) - pad, clip[0])
-    r1 = min(int(np.ceil(pts[:, 1].max())) + pad + 1, clip[1])
-    c0 = max(int(np.floor(pts[:, 0].min())) - pad, clip[2])
-    c1 = min(int(np.ceil(pts[:, 0].max())) + pad + 1, clip[3])
+    both = np.concatenate([starts, ends]) >> SHIFT
+    r0 = max(int(both[:, 1].min()) - pad, 0)
+    r1 = min(int(both[:, 1].max()) + pad + 1, view.shape[0])
+    c0 = max(int(both[:, 0].min()) - pad, 0)
+    c1 = min(int(both[:, 0].max()) + pad + 1, view.shape[1])
     if r0 >= r1 or c0 >= c1:
         return
     mask = np.zeros((r1 - r0, c1 - c0), dtype=np.uint8)
-    offset = np.array([c0, r0], dtype=np.float64)
-    a_fixed, b_fixed = _fixed(starts - offset), _fixed(ends - offset)
-    for a, b, alpha in zip(a_fixed, b_fixed, alphas, strict=True):
-        cv2.line(
-            mask,
-            (int(a[0]), int(a[1])),
-            (int(b[0]), int(b[1])),
-            float(round(255 * alpha)),
-            thickness,
-            cv2.LINE_AA,
-            SHIFT,
-        )
+    shift = np.array([c0, r0], dtype=np.int32) << SHIFT
+    for a, b, alpha in zip((starts - shift).tolist(), (ends - shift).tolist(), alphas, strict=True):
+        cv2.line(mask, a, b, float(round(255 * alpha)), thickness, cv2.LINE_AA, SHIFT)
     rows, cols = np.nonzero(mask)  # a thin trail covers a few % of its box: blend only those
-    where = (rows + r0, cols + c0)
     alpha = mask[rows, cols].astype(np.float32)[:, None] * np.float32(1.0 / 255.0)
-    blend_pixels(canvas, where, np.asarray(color, dtype=np.float32), alpha)
+    blend_pixels(view, (rows + r0, cols + c0), np.asarray(color, dtype=np.float32), alpha)
 
 
 def blend_pixels(

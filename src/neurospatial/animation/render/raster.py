@@ -38,6 +38,7 @@ __all__ = ["KEYPOINT_PALETTE", "Compositor", "Frame", "render_frame"]
 #: Okabe-Ito colours (colour-blind safe), black left out: it vanishes on dark fields.
 KEYPOINT_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 OUTLINE = np.array([20.0, 20.0, 20.0])
+OUTLINE_CV = (20.0, 20.0, 20.0, 0.0)
 _FIELD_BLOCK = 256  # frames of a numpy field quantized at once
 
 
@@ -183,8 +184,10 @@ class Compositor:
         for video in self._above:
             video.blend(canvas, index)
         self._draw_regions(canvas)
+        r0, r1, c0, c1 = self.chrome.axes_clip
+        view = canvas[r0:r1, c0:c1]  # overlays are clipped to the axes
         for layer in self._layers:
-            layer(canvas, index)
+            layer(view, index)
         self._draw_label(canvas, index)
         return canvas
 
@@ -282,6 +285,7 @@ class Compositor:
     def _init_overlays(self, overlays: dict[str, xr.Dataset], dpi: float) -> list[Any]:
         pt = dpi / 72.0
         clip = self.chrome.axes_clip
+        origin = (clip[2], clip[0])  # (col, row) of the view overlays are drawn on
         layers: list[Any] = []
         anchors: list[NDArray[np.float64]] = []
         centroids: list[NDArray[np.float64]] = []
@@ -291,14 +295,14 @@ class Compositor:
             if kind == "position":
                 world = np.asarray(ds["position"].values, dtype=np.float64)
                 anchors.append(world)
-                layers.append(_PositionLayer(self._to_px(world), ds.attrs, pt, clip))
+                layers.append(_PositionLayer(self._to_px(world), ds.attrs, pt, origin))
             elif kind == "bodypart":
                 world = np.moveaxis(np.asarray(ds["position"].values, dtype=np.float64), 1, -1)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
                     centroids.append(np.nanmean(world, axis=1))
                 px = self._to_px(world.reshape(-1, world.shape[-1])).reshape(*world.shape[:2], 2)
-                layers.append(_BodypartLayer(px, ds, pt, clip))
+                layers.append(_BodypartLayer(px, ds, pt, origin))
             elif kind == "head_direction":
                 headings.append(ds)
             elif kind == "video":
@@ -314,7 +318,7 @@ class Compositor:
             tips = anchor + float(ds.attrs["length"]) * vectors
             layers.append(
                 _ArrowLayer(
-                    self._to_px(anchor), self._to_px(tips), _rgb(ds.attrs["color"]), pt, clip
+                    self._to_px(anchor), self._to_px(tips), _rgb(ds.attrs["color"]), pt, origin
                 )
             )
         return layers
@@ -339,93 +343,102 @@ class Compositor:
 
 # ------------------------------------------------------------------- layers
 class _PositionLayer:
-    def __init__(
-        self,
-        px: NDArray[np.float64],
-        attrs: dict[str, Any],
-        pt: float,
-        clip: tuple[int, int, int, int],
-    ) -> None:
-        self.px = px
-        self.color = _rgb(attrs["color"])
-        self.radius = float(attrs["size"]) * pt / 2
-        self.trail = int(attrs.get("trail_length", 0))
-        self.trail_width = max(1.5, 0.4 * self.radius)
-        self.clip = clip
-        self.valid = np.all(np.isfinite(px), axis=1)
+    """Marker and fading trail; coordinates in fixed point for every frame, computed once."""
 
-    def __call__(self, canvas: NDArray[np.uint8], i: int) -> None:
-        px, valid, clip = self.px, self.valid, self.clip
+    def __init__(
+        self, px: NDArray[np.float64], attrs: dict[str, Any], pt: float, origin: tuple[int, int]
+    ) -> None:
+        self.fx = draw.to_fixed(px, origin)
+        self.valid = np.all(np.isfinite(px), axis=1)
+        self.color = _rgb(attrs["color"])
+        self.cv = draw.cv_color(self.color)
+        radius = float(attrs["size"]) * pt / 2
+        self.r_in = round(radius * draw.ONE)
+        self.r_out = round((radius + 1.0) * draw.ONE)
+        self.trail = int(attrs.get("trail_length", 0))
+        self.thickness = max(1, round(max(1.5, 0.4 * radius)))
+
+    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
+        fx, valid = self.fx, self.valid
         if self.trail and i > 0:
             start = max(0, i - self.trail)
             k = np.arange(start, i)
             keep = valid[k] & valid[k + 1]  # the trail breaks at gaps
             fade = 0.15 + 0.75 * (k - start + 1) / (i - start)
             draw.fading_polyline(
-                canvas, px[k[keep]], px[k[keep] + 1], self.trail_width, self.color, fade[keep], clip
+                view, fx[k[keep]], fx[k[keep] + 1], self.thickness, self.color, fade[keep]
             )
         if valid[i]:
-            draw.disc(canvas, px[i], self.radius + 1.0, OUTLINE, clip)
-            draw.disc(canvas, px[i], self.radius, self.color, clip)
+            centre = (int(fx[i, 0]), int(fx[i, 1]))
+            draw.disc(view, centre, self.r_out, OUTLINE_CV)
+            draw.disc(view, centre, self.r_in, self.cv)
 
 
 class _BodypartLayer:
+    """Keypoints coloured per keypoint, joined by skeleton edges."""
+
     def __init__(
-        self, px: NDArray[np.float64], ds: xr.Dataset, pt: float, clip: tuple[int, int, int, int]
+        self, px: NDArray[np.float64], ds: xr.Dataset, pt: float, origin: tuple[int, int]
     ) -> None:
-        self.px = px  # (n_frames, n_keypoints, 2)
+        self.fx = draw.to_fixed(px, origin)  # (n_frames, n_keypoints, 2)
+        self.valid = np.all(np.isfinite(px), axis=2)
         names = [str(k) for k in ds["keypoint"].values]
         given = json.loads(ds.attrs.get("colors", "{}"))
         auto = keypoint_colors(names)
-        self.colors = [_rgb(given.get(n, auto[n])) for n in names]
+        self.colors = [draw.cv_color(_rgb(given.get(n, auto[n]))) for n in names]
         self.edges: list[tuple[int, int]] = []
         if "skeleton" in ds:
             lookup = {n: i for i, n in enumerate(names)}
             self.edges = [(lookup[str(a)], lookup[str(b)]) for a, b in ds["skeleton"].values]
-        self.edge_color = _rgb(ds.attrs["skeleton_color"])
-        self.edge_width = float(ds.attrs["skeleton_width"]) * pt
-        self.radius = 3.5 * pt
-        self.clip = clip
-        self.valid = np.all(np.isfinite(px), axis=2)
+        self.edge_color = draw.cv_color(_rgb(ds.attrs["skeleton_color"]))
+        self.edge_width = max(1, round(float(ds.attrs["skeleton_width"]) * pt))
+        self.r_in = round(3.5 * pt * draw.ONE)
+        self.r_out = round((3.5 * pt + 1.0) * draw.ONE)
 
-    def __call__(self, canvas: NDArray[np.uint8], i: int) -> None:
-        px, valid, clip = self.px[i], self.valid[i], self.clip
+    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
+        pts = [(int(c), int(r)) for c, r in self.fx[i]]
+        valid = self.valid[i]
         for a, b in self.edges:
             if valid[a] and valid[b]:  # edges with a missing endpoint are not drawn
-                draw.segment(canvas, px[a], px[b], self.edge_width, self.edge_color, clip)
+                draw.segment(view, pts[a], pts[b], self.edge_width, self.edge_color)
         for k, color in enumerate(self.colors):
             if valid[k]:
-                draw.disc(canvas, px[k], self.radius + 1.0, OUTLINE, clip)
-                draw.disc(canvas, px[k], self.radius, color, clip)
+                draw.disc(view, pts[k], self.r_out, OUTLINE_CV)
+                draw.disc(view, pts[k], self.r_in, color)
 
 
 class _ArrowLayer:
+    """Head-direction arrows: shaft and head geometry for every frame, computed once."""
+
     def __init__(
         self,
         start: NDArray[np.float64],
         tip: NDArray[np.float64],
         color: NDArray[np.float64],
         pt: float,
-        clip: tuple[int, int, int, int],
+        origin: tuple[int, int],
     ) -> None:
-        self.start, self.tip, self.color, self.clip = start, tip, color, clip
-        self.width = 2.5 * pt
-        self.valid = np.all(np.isfinite(start), axis=1) & np.all(np.isfinite(tip), axis=1)
+        width = 2.5 * pt
+        vec = tip - start
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = vec / length[:, None]
+        head = np.minimum(length, np.maximum(3.0 * width, 0.3 * length))[:, None]
+        base = tip - head * unit
+        normal = np.column_stack([-unit[:, 1], unit[:, 0]]) * head * 0.55
+        self.valid = np.isfinite(length) & (length > 1e-6)
+        self.shaft_a = draw.to_fixed(start, origin)
+        self.shaft_b = draw.to_fixed(base + 0.5 * unit, origin)
+        self.head = draw.to_fixed(np.stack([tip, base + normal, base - normal], axis=1), origin)
+        self.thickness = max(1, round(width))
+        self.cv = draw.cv_color(color)
 
-    def __call__(self, canvas: NDArray[np.uint8], i: int) -> None:
+    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
         if not self.valid[i]:
             return
-        start, tip = self.start[i], self.tip[i]
-        vec = tip - start
-        length = float(np.hypot(vec[0], vec[1]))
-        if length < 1e-6:
-            return
-        unit = vec / length
-        head = min(length, max(3.0 * self.width, 0.3 * length))
-        base = tip - head * unit
-        normal = np.array([-unit[1], unit[0]]) * head * 0.55
-        draw.segment(canvas, start, base + 0.5 * unit, self.width, self.color, self.clip)
-        draw.polygon(canvas, np.array([tip, base + normal, base - normal]), self.color, self.clip)
+        a, b = self.shaft_a[i], self.shaft_b[i]
+        draw.segment(view, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), self.thickness, self.cv)
+        draw.polygon(view, self.head[i], self.cv)
 
 
 # ------------------------------------------------------------------ helpers
