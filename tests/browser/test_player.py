@@ -100,6 +100,10 @@ def png_centroid(png: bytes) -> np.ndarray:
 @pytest.fixture
 def player(offline_page: PageRecord, tmp_path: Path, mp4: Path) -> PageRecord:
     open_player(offline_page, tmp_path, page_html(mp4))
+    # The first frame is on screen once the initial seek has settled and labelled it;
+    # a screenshot taken before that may still be blank.
+    wait_for_label(offline_page, 0)
+    offline_page.page.evaluate("async () => { await window.nsPlayer.seek(0); }")
     return offline_page
 
 
