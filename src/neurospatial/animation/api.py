@@ -47,8 +47,8 @@ def animate(
         Progress bar; default on for long exports.
     **backend_options
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
-        HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` (28) and
-        ``preset`` ("veryfast": size matters more in a page).
+        HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` and ``preset``
+        (the video defaults up to 1000 frames; 28 and "veryfast" beyond, for size).
 
     Returns
     -------

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from neurospatial.animation import PositionOverlay, animate, build_scene
-from neurospatial.animation.backends.html import HTML_CRF, HTML_PRESET, estimate_html_mb
+from neurospatial.animation.backends.html import (
+    HTML_CRF,
+    HTML_PRESET,
+    LONG_ANIMATION_FRAMES,
+    estimate_html_mb,
+)
 from tests.animation.helpers import square_env
 
 
@@ -82,3 +87,21 @@ def test_html_options_are_checked(tmp_path):
         animate(_scene(3), save_path=tmp_path / "a.html", bitrate=1)
     with pytest.raises(ValueError, match="max_html_mb must be a positive number"):
         animate(_scene(3), save_path=tmp_path / "a.html", max_html_mb=0)
+
+
+def test_long_animations_are_encoded_for_size(tmp_path, monkeypatch):
+    from neurospatial.animation.backends import html as html_module
+
+    seen = []
+    original = html_module.export_video
+
+    def spy(scene, path, **kwargs):
+        seen.append((kwargs["preset"], kwargs["crf"]))
+        return original(scene, path, **kwargs)
+
+    monkeypatch.setattr(html_module, "export_video", spy)
+    animate(_scene(5), save_path=tmp_path / "short.html", progress=False)
+    assert seen[-1] == ("ultrafast", 23)
+    n = LONG_ANIMATION_FRAMES + 1
+    animate(_scene(n), save_path=tmp_path / "long.html", progress=False, dpi=20)
+    assert seen[-1] == (HTML_PRESET, HTML_CRF)

@@ -23,14 +23,18 @@ import xarray as xr
 
 from neurospatial.animation.alignment import align_scene
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
-from neurospatial.animation.backends.video import export_video
+from neurospatial.animation.backends.video import DEFAULT_CRF, DEFAULT_PRESET, export_video
 from neurospatial.animation.errors import format_message
 
-__all__ = ["DEFAULT_MAX_HTML_MB", "estimate_html_mb", "export_html"]
+__all__ = ["DEFAULT_MAX_HTML_MB", "LONG_ANIMATION_FRAMES", "estimate_html_mb", "export_html"]
 
 DEFAULT_MAX_HTML_MB = 50.0
-HTML_PRESET = "veryfast"  # size matters more than in a video file: ~4x smaller than ultrafast
-HTML_CRF = 28  # flat-coloured plots stay clean; halves noisy (posterior-like) frames
+#: Long animations (more frames than this) are encoded for size: a page is loaded at once.
+LONG_ANIMATION_FRAMES = 1000
+#: Encoding for long animations: ~4x smaller than ultrafast; crf 28 keeps flat-coloured
+#: plots clean and halves noisy (posterior-like) frames. Short ones use the video defaults.
+HTML_PRESET = "veryfast"
+HTML_CRF = 28
 _SAMPLE_FRAMES = 60  # contiguous frames encoded to estimate the size of long animations
 _PAGE_BYTES = 24_000  # the player's HTML, CSS and JavaScript
 _BYTES_PER_FRAME_TIME = 12  # one JSON number per frame
@@ -47,10 +51,15 @@ def export_html(
     progress: bool | None = None,
     max_html_mb: float = DEFAULT_MAX_HTML_MB,
     text: str | None = None,
-    crf: int = HTML_CRF,
-    preset: str = HTML_PRESET,
+    crf: int | None = None,
+    preset: str | None = None,
 ) -> Path:
-    """Write `scene` as a standalone HTML player at `save_path` (atomically)."""
+    """Write `scene` as a standalone HTML player at `save_path` (atomically).
+
+    `crf`/`preset` default to the video backend's (fast) settings for up to
+    `LONG_ANIMATION_FRAMES` frames, where the file stays small anyway, and to
+    `HTML_CRF`/`HTML_PRESET` (small files) for longer animations.
+    """
     from neurospatial.animation.backends.html_player import build_html
 
     save_path = Path(save_path)
@@ -69,6 +78,9 @@ def export_html(
     check_destination(save_path)
     aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
     n_frames = aligned["fields"].sizes["time"]
+    long = n_frames > LONG_ANIMATION_FRAMES
+    crf = crf if crf is not None else (HTML_CRF if long else DEFAULT_CRF)
+    preset = preset if preset is not None else (HTML_PRESET if long else DEFAULT_PRESET)
     options: dict[str, Any] = {
         "fps": fps,
         "dpi": dpi,
