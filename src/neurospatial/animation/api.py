@@ -48,7 +48,7 @@ def animate(
     **backend_options
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
         HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` and ``preset``
-        (the video defaults up to 1000 frames; 28 and "veryfast" beyond, for size).
+        ("ultrafast" and 26 up to 1000 frames; "veryfast" and 28 beyond, for size).
 
     Returns
     -------

@@ -101,7 +101,7 @@ def test_long_animations_are_encoded_for_size(tmp_path, monkeypatch):
 
     monkeypatch.setattr(html_module, "export_video", spy)
     animate(_scene(5), save_path=tmp_path / "short.html", progress=False)
-    assert seen[-1] == ("ultrafast", 23)
+    assert seen[-1] == ("ultrafast", 26)
     n = LONG_ANIMATION_FRAMES + 1
     animate(_scene(n), save_path=tmp_path / "long.html", progress=False, dpi=20)
     assert seen[-1] == (HTML_PRESET, HTML_CRF)

@@ -23,7 +23,7 @@ import xarray as xr
 
 from neurospatial.animation.alignment import align_scene
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
-from neurospatial.animation.backends.video import DEFAULT_CRF, DEFAULT_PRESET, export_video
+from neurospatial.animation.backends.video import DEFAULT_PRESET, export_video
 from neurospatial.animation.errors import format_message
 
 __all__ = ["DEFAULT_MAX_HTML_MB", "LONG_ANIMATION_FRAMES", "estimate_html_mb", "export_html"]
@@ -35,6 +35,9 @@ LONG_ANIMATION_FRAMES = 1000
 #: plots clean and halves noisy (posterior-like) frames. Short ones use the video defaults.
 HTML_PRESET = "veryfast"
 HTML_CRF = 28
+#: Short animations: the video backend's fast preset, crf 26 (a fifth smaller than 23,
+#: no visible difference on plots).
+SHORT_HTML_CRF = 26
 _SAMPLE_FRAMES = 60  # contiguous frames encoded to estimate the size of long animations
 _PAGE_BYTES = 24_000  # the player's HTML, CSS and JavaScript
 _BYTES_PER_FRAME_TIME = 12  # one JSON number per frame
@@ -56,9 +59,9 @@ def export_html(
 ) -> Path:
     """Write `scene` as a standalone HTML player at `save_path` (atomically).
 
-    `crf`/`preset` default to the video backend's (fast) settings for up to
-    `LONG_ANIMATION_FRAMES` frames, where the file stays small anyway, and to
-    `HTML_CRF`/`HTML_PRESET` (small files) for longer animations.
+    `crf`/`preset` default to the video backend's fast preset (crf `SHORT_HTML_CRF`)
+    for up to `LONG_ANIMATION_FRAMES` frames, where the file stays small anyway, and
+    to `HTML_CRF`/`HTML_PRESET` (small files) for longer animations.
     """
     from neurospatial.animation.backends.html_player import build_html
 
@@ -79,7 +82,7 @@ def export_html(
     aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
     n_frames = aligned["fields"].sizes["time"]
     long = n_frames > LONG_ANIMATION_FRAMES
-    crf = crf if crf is not None else (HTML_CRF if long else DEFAULT_CRF)
+    crf = crf if crf is not None else (HTML_CRF if long else SHORT_HTML_CRF)
     preset = preset if preset is not None else (HTML_PRESET if long else DEFAULT_PRESET)
     options: dict[str, Any] = {
         "fps": fps,
