@@ -12,6 +12,7 @@ LRU cache holds recent frames. Nothing is decoded up front.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -124,8 +125,24 @@ def _decoded_frame_size(path: Path) -> tuple[int, int]:
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read a video's size, frame count and frame rate from its header (no decoding)."""
+    """Read a video's size, frame count and frame rate from its header (no decoding).
+
+    Results are cached per file (path, size and modification time), so building
+    an overlay and rendering it do not run ffmpeg twice.
+    """
     path = Path(path)
+    if path.is_file():
+        stat = path.stat()
+        return _probe_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return _probe(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_cached(path: str, size: int, mtime_ns: int) -> VideoInfo:
+    return _probe(Path(path))
+
+
+def _probe(path: Path) -> VideoInfo:
     if not path.is_file():
         raise FileNotFoundError(
             format_message(
