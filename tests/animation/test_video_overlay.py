@@ -277,3 +277,23 @@ def test_parallel_windows_carry_only_the_frames_they_show():
     video = window["overlays/video"]
     assert lo == 4 and video.sizes["video_frame"] == 2
     np.testing.assert_array_equal(video["frame"].values[video["frame_index"].values[1]], frames[5])
+
+
+def test_decoding_ahead_and_out_of_order_requests_give_the_same_frames(tmp_path):
+    from neurospatial.animation.render.raster import Compositor
+
+    frames, _ = _dot_frames(6)
+    path = _write_video(tmp_path / "dots.mp4", frames)
+    env = _env_for(80, 60)
+    times = np.arange(6) / 30.0
+    scene = build_scene(
+        env,
+        np.full((6, env.n_bins), np.nan),
+        overlays=[VideoOverlay(path, times=times, alpha=1.0)],
+        frame_times=times,
+    )
+    with Compositor(scene) as sequential:
+        in_order = [sequential.frame(i).image for i in range(6)]  # decoded ahead in a thread
+    with Compositor(scene) as jumping:
+        for i in (4, 1, 5, 0):  # out of order: falls back to direct reads
+            np.testing.assert_array_equal(jumping.frame(i).image, in_order[i])

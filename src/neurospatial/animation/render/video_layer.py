@@ -9,7 +9,10 @@ resample it with ``cv2.remap`` (bilinear, one step) and blend it at ``alpha``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import threading
 from typing import Any
 
 import numpy as np
@@ -32,12 +35,15 @@ class VideoLayer:
         crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
         d = int(ds.attrs["downsample"])
         self._frames: Any
+        self._prefetch: _Prefetcher | None = None
+        self._prefetch_failed = False
         if "source" in ds.attrs:
             from neurospatial.animation.video_io import VideoReader
 
             reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
             reader.plan(self.index)
             self._frames = reader
+            self._reader: Any = reader
             out_w, out_h = reader.width, reader.height
         else:
             out_w, out_h = crop[2] // d, crop[3] // d
@@ -78,7 +84,7 @@ class VideoLayer:
             return self._last[1]
         import cv2
 
-        frame = np.ascontiguousarray(self._frames[k])
+        frame = np.ascontiguousarray(self._frame(k))
         rgbx = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
         out = cv2.remap(
             rgbx, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
@@ -106,10 +112,89 @@ class VideoLayer:
             mask = self._mask_u8 if where is None else (self.mask & where).astype(np.uint8)
             cv2.copyTo(mixed, mask, region)
 
+    def _frame(self, k: int) -> NDArray[np.uint8]:
+        """Video frame k; from a file, decoded ahead in a thread while frames render."""
+        reader = getattr(self, "_reader", None)
+        if reader is None:
+            return self._frames[k]
+        if self._prefetch is None and not self._prefetch_failed:
+            order = self.index[self.index >= 0]
+            order = order[np.concatenate([[True], np.diff(order) != 0])]  # runs -> one each
+            if np.all(np.diff(order) > 0):  # frames are used in order: decode ahead
+                start = int(np.searchsorted(order, k))
+                self._prefetch = _Prefetcher(reader, order[start:].tolist())
+            else:
+                self._prefetch_failed = True
+        if self._prefetch is not None:
+            frame = self._prefetch.get(k)
+            if frame is not None:
+                return frame
+            self._prefetch.close()  # asked out of order: read directly from now on
+            self._prefetch = None
+            self._prefetch_failed = True
+        return reader[k]
+
     def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.close()
+            self._prefetch = None
         close = getattr(self._frames, "close", None)
         if close is not None:
             close()
+
+
+class _Prefetcher:
+    """Decodes the frames an export will ask for, in order, a few ahead, in a thread.
+
+    The reader's pipe reads and OpenCV's conversion release the GIL, so decoding
+    overlaps with rendering. Only this thread touches the reader until `close`.
+    """
+
+    def __init__(self, reader: Any, order: list[int], depth: int = 6) -> None:
+        self._reader, self._order = reader, order
+        self._queue: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="neurospatial-video", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[int, Any] | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for k in self._order:
+                if self._stop.is_set() or not self._put((k, self._reader[k])):
+                    return
+        except BaseException as exc:  # re-raised in the rendering thread
+            self._put((-1, exc))
+        self._put(None)
+
+    def get(self, k: int) -> NDArray[np.uint8] | None:
+        """Frame k, or None when it is not coming (asked out of order, or exhausted)."""
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return None
+            index, value = item
+            if index == -1:
+                raise value
+            if index == k:
+                return value
+            if index > k:
+                return None
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
 
 
 class _ArrayFrames:
