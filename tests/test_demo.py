@@ -1,7 +1,7 @@
 """`make demo` runs the real pipeline end to end and writes every output."""
 
-from neurospatial.animation.backends.ffmpeg import probe
 from neurospatial.demo import main
+from tests.animation.helpers import probe
 
 
 def test_demo_writes_every_output(tmp_path, capsys):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +34,7 @@ def decode_frames(path: Path) -> list[np.ndarray]:
     """Decode every frame of a video to (H, W, 3) uint8 arrays (ffmpeg to a pipe)."""
     import subprocess
 
-    from neurospatial.animation.backends.ffmpeg import ffmpeg_exe, probe
+    from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
 
     info = probe(Path(path))
     w, h = info["width"], info["height"]
@@ -54,3 +57,31 @@ def decode_frames(path: Path) -> list[np.ndarray]:
     ).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
     return list(frames)
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """Codec name, size, pixel format and exact frame count of an encoded output (decodes it)."""
+    result = subprocess.run(
+        [_ffmpeg(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    text = result.stderr
+    stream = re.search(r"Stream #0:0.*?Video: (\w+).*?, (\w+)\(?.*?, (\d+)x(\d+)", text)
+    frames = re.findall(r"frame=\s*(\d+)", text)
+    if stream is None:
+        raise ValueError(f"No video stream found in {path}.")
+    return {
+        "codec": stream.group(1),
+        "pix_fmt": stream.group(2),
+        "width": int(stream.group(3)),
+        "height": int(stream.group(4)),
+        "frames": int(frames[-1]) if frames else 0,
+    }
+
+
+def _ffmpeg() -> str:
+    from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
+
+    return ffmpeg_exe()

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.scene import scene_overlays
-from neurospatial.animation.validation import check_overlap, check_times
+from neurospatial.animation.validation import check_overlap, check_rate, check_times
 
 __all__ = ["align_overlay", "align_scene", "subsample_frames"]
 
@@ -187,14 +187,8 @@ def subsample_frames(fields: Any, *, source_fps: float, target_fps: float) -> An
     >>> subsample_frames(np.arange(10)[:, None], source_fps=10, target_fps=5).ravel()
     array([0, 2, 4, 6, 8])
     """
-    for name, value in (("source_fps", source_fps), ("target_fps", target_fps)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float | np.number)
-            or not np.isfinite(value)
-            or value <= 0
-        ):
-            raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    check_rate(source_fps, "source_fps")
+    check_rate(target_fps, "target_fps")
     if target_fps > source_fps:
         raise ValueError(
             format_message(

@@ -10,6 +10,7 @@ import xarray as xr
 
 from neurospatial.animation.backends.registry import get_backend, resolve_backend
 from neurospatial.animation.errors import format_message
+from neurospatial.animation.validation import check_rate
 
 __all__ = ["animate"]
 
@@ -65,15 +66,7 @@ def animate(
                 ["Pass save_path, e.g. save_path='animation.mp4'."],
             )
         )
-    rate = float(scene.attrs["fps"]) if fps is None else fps
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 10_000:
-        raise ValueError(
-            format_message(
-                f"fps must be a positive number of frames per second, got {fps!r}.",
-                "it is the playback rate written into the file.",
-                ["Pass e.g. fps=30, or omit it to use the scene's fps."],
-            )
-        )
+    rate = check_rate(scene.attrs["fps"] if fps is None else fps, "fps")
     backend_spec = get_backend(name)
     allowed = set(backend_spec.options)
     unknown = sorted(set(backend_options) - allowed)

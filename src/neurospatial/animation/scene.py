@@ -29,6 +29,7 @@ from neurospatial.animation.validation import (
     check_bounds,
     check_names_exist,
     check_overlap,
+    check_rate,
     check_times,
 )
 
@@ -88,7 +89,7 @@ def build_scene(
     """
     field = _as_field_array(fields, env)
     n_frames = field.sizes["time"]
-    _check_positive_number(fps, "fps")
+    check_rate(fps, "fps")
     if frame_times is None:
         if "time" in field.coords:
             times = check_times(field["time"].values, "fields time coordinate")
@@ -352,19 +353,19 @@ def _color_limits(
         vmax = hi if vmax is None else vmax
     vmin, vmax = float(vmin), float(vmax)
     if not (np.isfinite(vmin) and np.isfinite(vmax)) or vmin > vmax:
-        raise ValueError(f"vmin/vmax must be finite with vmin <= vmax, got {vmin}, {vmax}.")
+        raise ValueError(
+            format_message(
+                f"vmin/vmax must be finite with vmin <= vmax, got {vmin}, {vmax}.",
+                "they are the values mapped to the two ends of the colormap.",
+                [
+                    "Pass finite limits with vmin <= vmax, or omit them to use the data's "
+                    "finite range."
+                ],
+            )
+        )
     if vmin == vmax:
         vmax = vmin + 1.0
     return vmin, vmax
-
-
-def _check_positive_number(value: Any, name: str) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.number)
-        or not (np.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"{name} must be a positive number, got {value!r}.")
 
 
 def _check_cmap(cmap: Any) -> None:

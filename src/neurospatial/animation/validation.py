@@ -25,6 +25,7 @@ __all__ = [
     "check_names_exist",
     "check_overlap",
     "check_positive",
+    "check_rate",
     "check_times",
 ]
 
@@ -137,6 +138,23 @@ def check_positive(
     if not ok or not np.isfinite(value) or value <= 0:
         kind = "a positive integer" if integer else "a positive number"
         raise ValueError(f"{name} must be {kind}{' or None' if allow_none else ''}, got {value!r}.")
+
+
+def check_rate(value: Any, name: str) -> float:
+    """A frame rate: a finite number > 0 (frames per second)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.number)
+        or not (np.isfinite(value) and value > 0)
+    ):
+        raise ValueError(
+            format_message(
+                f"{name} must be a positive number, got {value!r}.",
+                "it is a rate in frames per second.",
+                [f"Pass e.g. {name}=30."],
+            )
+        )
+    return float(value)
 
 
 def check_color(color: Any, name: str) -> tuple[float, float, float, float]:

@@ -6,9 +6,8 @@ import pytest
 
 from neurospatial.animation import PositionOverlay, animate, build_scene, render_frame
 from neurospatial.animation.backends import ffmpeg as ffmpeg_module
-from neurospatial.animation.backends.ffmpeg import probe
 from neurospatial.animation.render import raster
-from tests.animation.helpers import decode_frames, red_centroid, square_env
+from tests.animation.helpers import decode_frames, probe, red_centroid, square_env
 
 
 def _moving_marker_scene(n_frames=12):

@@ -250,27 +250,3 @@ def concat_segments(segments: list[Path], out: Path) -> None:
         listing.unlink(missing_ok=True)
     if result.returncode != 0:
         raise RuntimeError(f"Joining video segments failed: {result.stderr.strip()[-2000:]}")
-
-
-def probe(path: Path) -> dict[str, Any]:
-    """Codec name, size, pixel format and exact frame count of a video (decodes it)."""
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    text = result.stderr
-    import re
-
-    stream = re.search(r"Stream #0:0.*?Video: (\w+).*?, (\w+)\(?.*?, (\d+)x(\d+)", text)
-    frames = re.findall(r"frame=\s*(\d+)", text)
-    if stream is None:
-        raise ValueError(f"No video stream found in {path}.")
-    return {
-        "codec": stream.group(1),
-        "pix_fmt": stream.group(2),
-        "width": int(stream.group(3)),
-        "height": int(stream.group(4)),
-        "frames": int(frames[-1]) if frames else 0,
-    }

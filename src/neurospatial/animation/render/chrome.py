@@ -29,6 +29,8 @@ NO_DATA_COLOR = "#b3b3b3"
 BACKGROUND_COLOR = "#ffffff"
 LABEL_CHARS = "0123456789.-+t=sfrmae:/ "
 STRIP_HEIGHT_FRACTION = 0.18  # 1D environments: strip height relative to the axes width
+STRIP_Y = (0.0, 1.0)  # 1D environments: the strip's y range in world units (axes limits)
+STRIP_CENTRE = 0.5 * (STRIP_Y[0] + STRIP_Y[1])  # where 1D points are drawn
 
 
 def figure_size(dpi: float) -> tuple[int, int]:
@@ -124,7 +126,7 @@ def build_chrome(
             ax.set_ylabel(f"y ({units})" if units else "y")
             ax.set_aspect("equal", adjustable="box")
         else:
-            ax.set_ylim(0.0, 1.0)
+            ax.set_ylim(*STRIP_Y)
             ax.set_yticks([])
             ax.set_box_aspect(STRIP_HEIGHT_FRACTION)
         ax.apply_aspect()
@@ -222,7 +224,7 @@ def _draw_regions(ax: Any, regions: list[Region], alpha: float, dpi: float) -> l
             artists.append(patch)
             anchor = region.coords.mean(axis=0)
         else:
-            xy = region.coords if len(region.coords) == 2 else (region.coords[0], 0.5)
+            xy = region.coords if len(region.coords) == 2 else (region.coords[0], STRIP_CENTRE)
             (line,) = ax.plot(
                 [xy[0]],
                 [xy[1]],

@@ -27,6 +27,7 @@ from neurospatial.animation.render import draw
 from neurospatial.animation.render.chrome import (
     BACKGROUND_COLOR,
     NO_DATA_COLOR,
+    STRIP_CENTRE,
     Chrome,
     build_chrome,
 )
@@ -205,12 +206,8 @@ class Compositor:
         rows, cols = np.mgrid[r0:r1, c0:c1]
         pixels = np.column_stack([cols.ravel(), rows.ravel()]).astype(np.float64)
         world = _apply(np.linalg.inv(self.transform), pixels)
-        if self.n_dims == 1:
-            bins = self.env.bin_at(world[:, :1])
-            (y0, y1) = (0.0, 1.0)
-            bins[(world[:, 1] < y0) | (world[:, 1] > y1)] = -1
-        else:
-            bins = self.env.bin_at(world)
+        # In 1D the axes' y range is the strip: every pixel's x picks the bin.
+        bins = self.env.bin_at(world[:, : self.n_dims])
         index = np.where(bins >= 0, bins, self.env.n_bins).reshape(rows.shape)
         inside = index < self.env.n_bins
         rr = np.flatnonzero(inside.any(axis=1))
@@ -470,10 +467,10 @@ def _rgb(color: str) -> NDArray[np.float64]:
 
 
 def _as_xy(points: ArrayLike, n_dims: int) -> NDArray[np.float64]:
-    """World points -> (n, 2); in 1D, x gets y = 0.5 (the strip's centre line)."""
+    """World points -> (n, 2); in 1D, x gets the strip's centre line as y."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, n_dims)
     if n_dims == 1:
-        pts = np.column_stack([pts[:, 0], np.full(len(pts), 0.5)])
+        pts = np.column_stack([pts[:, 0], np.full(len(pts), STRIP_CENTRE)])
     return pts
 
 

@@ -35,6 +35,7 @@ class VideoLayer:
         crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
         d = int(ds.attrs["downsample"])
         self._frames: Any
+        self._reader: Any = None  # the file reader, when the source is a file
         self._prefetch: _Prefetcher | None = None
         self._prefetch_failed = False
         if "source" in ds.attrs:
@@ -43,7 +44,7 @@ class VideoLayer:
             reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
             reader.plan(self.index)
             self._frames = reader
-            self._reader: Any = reader
+            self._reader = reader
             out_w, out_h = reader.width, reader.height
         else:
             out_w, out_h = crop[2] // d, crop[3] // d
@@ -93,11 +94,8 @@ class VideoLayer:
         self._last = (k, warped)
         return warped
 
-    def blend(
-        self, canvas: NDArray[np.uint8], i: int, where: NDArray[np.bool_] | None = None
-    ) -> None:
-        """Blend frame i's video over the canvas at alpha (only inside the video, and
-        only where `where` is True when given, in layer-rectangle coordinates)."""
+    def blend(self, canvas: NDArray[np.uint8], i: int) -> None:
+        """Blend frame i's video over the canvas at alpha, inside the video's footprint."""
         video = self.warped(i)
         if video is None:
             return
@@ -106,15 +104,14 @@ class VideoLayer:
         r0, r1, c0, c1 = self.rect
         region = canvas[r0:r1, c0:c1]
         mixed = cv2.addWeighted(region, 1.0 - self.alpha, video, self.alpha, 0.0)
-        if where is None and self._full:
+        if self._full:
             region[...] = mixed
         else:
-            mask = self._mask_u8 if where is None else (self.mask & where).astype(np.uint8)
-            cv2.copyTo(mixed, mask, region)
+            cv2.copyTo(mixed, self._mask_u8, region)
 
     def _frame(self, k: int) -> NDArray[np.uint8]:
         """Video frame k; from a file, decoded ahead in a thread while frames render."""
-        reader = getattr(self, "_reader", None)
+        reader = self._reader
         if reader is None:
             return self._frames[k]
         if self._prefetch is None and not self._prefetch_failed:
