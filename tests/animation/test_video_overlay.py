@@ -292,8 +292,13 @@ def test_decoding_ahead_and_out_of_order_requests_give_the_same_frames(tmp_path)
         overlays=[VideoOverlay(path, times=times, alpha=1.0)],
         frame_times=times,
     )
-    with Compositor(scene) as sequential:
-        in_order = [sequential.frame(i).image for i in range(6)]  # decoded ahead in a thread
-    with Compositor(scene) as jumping:
+    with Compositor(scene) as direct:  # render_frame's way: no frames announced
+        assert direct._videos[0]._prefetch is None
+        expected = [direct.frame(i).image for i in range(6)]
+    with Compositor(scene, frames=range(6)) as sequential:  # an export's way
+        assert sequential._videos[0]._prefetch is not None  # decoding before frame 0
+        for i in range(6):
+            np.testing.assert_array_equal(sequential.frame(i).image, expected[i])
+    with Compositor(scene, frames=range(6)) as jumping:
         for i in (4, 1, 5, 0):  # out of order: falls back to direct reads
-            np.testing.assert_array_equal(jumping.frame(i).image, in_order[i])
+            np.testing.assert_array_equal(jumping.frame(i).image, expected[i])

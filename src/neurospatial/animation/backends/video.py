@@ -128,7 +128,12 @@ def _encode_window(
     """Render frames [start, stop) of an aligned scene (or window) into `path`."""
     from neurospatial.animation.render.raster import Compositor
 
-    compositor = Compositor(scene, dpi=settings["dpi"], show_colorbar=settings["show_colorbar"])
+    compositor = Compositor(
+        scene,
+        dpi=settings["dpi"],
+        show_colorbar=settings["show_colorbar"],
+        frames=range(start, stop),
+    )
     with (
         compositor,
         Encoder(

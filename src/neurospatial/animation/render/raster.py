@@ -93,7 +93,16 @@ def render_frame(
 class Compositor:
     """Renders frames of one scene at one size; build once, call `render` per frame."""
 
-    def __init__(self, scene: xr.DataTree, *, dpi: float = 100, show_colorbar: bool = True):
+    def __init__(
+        self,
+        scene: xr.DataTree,
+        *,
+        dpi: float = 100,
+        show_colorbar: bool = True,
+        frames: range | None = None,
+    ):
+        """`frames`: the frames an export will render, in order (video decoding
+        starts on them at once, while the plot layout is built)."""
         if not scene.attrs.get("aligned"):
             scene = align_scene(scene)
         env = scene_environment(scene)
@@ -111,6 +120,10 @@ class Compositor:
                 )
             )
         style = scene_style(scene)
+        overlays = scene_overlays(scene)
+        self._videos = [
+            VideoLayer(ds, frames) for ds in overlays.values() if ds.attrs["kind"] == "video"
+        ]
         self.env = env
         self.n_dims = env.n_dims
         self.times = np.asarray(scene["fields"]["time"].values, dtype=np.float64)
@@ -135,8 +148,9 @@ class Compositor:
         self._block: tuple[int, int, NDArray[np.float64]] | None = None
         self._init_field_layer(style["cmap"])
         self._init_regions()
-        self._videos: list[VideoLayer] = []
-        self._layers = self._init_overlays(scene_overlays(scene), dpi)
+        for video in self._videos:
+            video.place(self.transform, self.chrome.axes_clip)
+        self._layers = self._init_overlays(overlays, dpi)
         self._below = [v for v in self._videos if v.below]
         self._above = [v for v in self._videos if not v.below]
         # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
@@ -302,8 +316,6 @@ class Compositor:
                 layers.append(_BodypartLayer(px, ds, pt, origin))
             elif kind == "head_direction":
                 headings.append(ds)
-            elif kind == "video":
-                self._videos.append(VideoLayer(ds, self.transform, clip))
         sources = anchors or centroids
         centre = np.array([np.mean(r) for r in self.env.dimension_ranges])
         for k, ds in enumerate(headings):

@@ -23,49 +23,65 @@ __all__ = ["VideoLayer"]
 
 
 class VideoLayer:
-    """Draws one aligned video overlay dataset into an RGBX canvas."""
+    """Draws one aligned video overlay dataset into an RGBX canvas.
 
-    def __init__(
-        self, ds: xr.Dataset, world_to_px: NDArray[np.float64], clip: tuple[int, int, int, int]
-    ) -> None:
+    Built in two steps so decoding can start before the plot layout is known:
+    the constructor opens the source (and, given the frames an export renders,
+    starts decoding them ahead in a thread); `place` computes the resampling
+    tables once the world -> pixel map exists.
+    """
+
+    def __init__(self, ds: xr.Dataset, frames: range | None = None) -> None:
         self.alpha = float(ds.attrs["alpha"])
         self.below = ds.attrs["z_order"] == "below"
         self.index = np.asarray(ds["frame_index"].values, dtype=np.int64)
         width, height = json.loads(ds.attrs["frame_size_px"])
-        crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
-        d = int(ds.attrs["downsample"])
+        self._crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
+        self._px_to_world = np.asarray(ds["px_to_world"].values, dtype=np.float64)
+        crop, d = self._crop, int(ds.attrs["downsample"])
+        self._d = d
         self._frames: Any
         self._reader: Any = None  # the file reader, when the source is a file
         self._prefetch: _Prefetcher | None = None
-        self._prefetch_failed = False
+        self.rect = (0, 0, 0, 0)
+        self.mask = np.zeros((0, 0), dtype=bool)
+        self._last: tuple[int, NDArray[np.uint8]] | None = None
         if "source" in ds.attrs:
             from neurospatial.animation.video_io import VideoReader
 
-            reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d)
-            reader.plan(self.index)
+            reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d, rgbx=True)
             self._frames = reader
             self._reader = reader
-            out_w, out_h = reader.width, reader.height
+            self._size = (reader.width, reader.height)
+            used = self.index if frames is None else self.index[frames.start : frames.stop]
+            reader.plan(used)
+            order = used[used >= 0]
+            order = order[np.concatenate([[True], np.diff(order) != 0])]  # runs -> one each
+            if frames is not None and len(order) and np.all(np.diff(order) > 0):
+                self._prefetch = _Prefetcher(reader, order.tolist())  # decode ahead, now
         else:
-            out_w, out_h = crop[2] // d, crop[3] // d
+            self._size = (crop[2] // d, crop[3] // d)
             x, y = crop[0], crop[1]
+            w, h = self._size
             self._frames = _ArrayFrames(
-                np.asarray(ds["frame"].values)[:, y : y + out_h * d, x : x + out_w * d], d
+                np.asarray(ds["frame"].values)[:, y : y + h * d, x : x + w * d], d
             )
 
+    def place(self, world_to_px: NDArray[np.float64], clip: tuple[int, int, int, int]) -> None:
+        """Map every plot pixel in `clip` (row0, row1, col0, col1) to the video array."""
+        crop, d = self._crop, self._d
+        out_w, out_h = self._size
         r0, r1, c0, c1 = clip
         rows, cols = np.mgrid[r0:r1, c0:c1]
         pixels = np.stack([cols.ravel(), rows.ravel(), np.ones(rows.size)])
-        px_to_world = np.asarray(ds["px_to_world"].values, dtype=np.float64)
-        chain = np.linalg.inv(px_to_world) @ np.linalg.inv(world_to_px)
+        chain = np.linalg.inv(self._px_to_world) @ np.linalg.inv(world_to_px)
         u, v, _ = chain @ pixels  # continuous video coordinates: pixel centres at +0.5
         map_x = ((u - crop[0]) / d - 0.5).reshape(rows.shape)
         map_y = ((v - crop[1]) / d - 0.5).reshape(rows.shape)
         inside = (map_x >= -0.5) & (map_x <= out_w - 0.5) & (map_y >= -0.5) & (map_y <= out_h - 0.5)
         rr, cc = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         if len(rr) == 0:  # the video does not reach the plot
-            self.rect = (0, 0, 0, 0)
-            self.mask = np.zeros((0, 0), dtype=bool)
+            self.close()
             return
         sl = (slice(rr[0], rr[-1] + 1), slice(cc[0], cc[-1] + 1))
         self.rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
@@ -74,7 +90,6 @@ class VideoLayer:
         self.mask = inside[sl]
         self._full = bool(self.mask.all())
         self._mask_u8 = self.mask.astype(np.uint8)
-        self._last: tuple[int, NDArray[np.uint8]] | None = None
 
     def warped(self, i: int) -> NDArray[np.uint8] | None:
         """Frame i's video resampled onto the layer rectangle (RGBX), or None."""
@@ -85,10 +100,11 @@ class VideoLayer:
             return self._last[1]
         import cv2
 
-        frame = np.ascontiguousarray(self._frame(k))
-        rgbx = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
+        frame: Any = np.ascontiguousarray(self._frame(k))
+        if frame.shape[2] == 3:  # in-memory frames are RGB; the reader gives RGBX
+            frame = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
         out = cv2.remap(
-            rgbx, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            frame, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         warped = np.asarray(out, dtype=np.uint8)
         self._last = (k, warped)
@@ -110,26 +126,14 @@ class VideoLayer:
             cv2.copyTo(mixed, self._mask_u8, region)
 
     def _frame(self, k: int) -> NDArray[np.uint8]:
-        """Video frame k; from a file, decoded ahead in a thread while frames render."""
-        reader = self._reader
-        if reader is None:
-            return self._frames[k]
-        if self._prefetch is None and not self._prefetch_failed:
-            order = self.index[self.index >= 0]
-            order = order[np.concatenate([[True], np.diff(order) != 0])]  # runs -> one each
-            if np.all(np.diff(order) > 0):  # frames are used in order: decode ahead
-                start = int(np.searchsorted(order, k))
-                self._prefetch = _Prefetcher(reader, order[start:].tolist())
-            else:
-                self._prefetch_failed = True
+        """Video frame k: from the decode-ahead thread when frames come in its order."""
         if self._prefetch is not None:
             frame = self._prefetch.get(k)
             if frame is not None:
                 return frame
             self._prefetch.close()  # asked out of order: read directly from now on
             self._prefetch = None
-            self._prefetch_failed = True
-        return reader[k]
+        return self._frames[k]
 
     def close(self) -> None:
         if self._prefetch is not None:
@@ -147,7 +151,7 @@ class _Prefetcher:
     overlaps with rendering. Only this thread touches the reader until `close`.
     """
 
-    def __init__(self, reader: Any, order: list[int], depth: int = 6) -> None:
+    def __init__(self, reader: Any, order: list[int], depth: int = 16) -> None:
         self._reader, self._order = reader, order
         self._queue: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
