@@ -1,10 +1,11 @@
 """The behaviour-video layer of the compositor.
 
-Once per export: every plot pixel is mapped to video-array coordinates in one
-chain – pixel -> world (the plot's inverse world->pixel map) -> video pixel
-(the calibration's inverse) -> cropped, downsampled array index – and stored
-as OpenCV remap tables. Per frame: decode (or index) the nearest video frame,
-resample it with ``cv2.remap`` (bilinear, one step) and blend it at ``alpha``.
+Once per export: plot pixels are mapped to video-array coordinates by one
+affine chain – pixel -> world (the plot's inverse world->pixel map) -> video
+pixel (the calibration's inverse) -> cropped, downsampled array index. Per
+frame: decode (or index) the nearest video frame, resample it with
+``cv2.warpAffine`` (bilinear, one step, coordinates computed on the fly: 3x
+faster here than a precomputed ``cv2.remap`` table) and blend it at ``alpha``.
 """
 
 from __future__ import annotations
@@ -75,9 +76,12 @@ class VideoLayer:
         rows, cols = np.mgrid[r0:r1, c0:c1]
         pixels = np.stack([cols.ravel(), rows.ravel(), np.ones(rows.size)])
         chain = np.linalg.inv(self._px_to_world) @ np.linalg.inv(world_to_px)
-        u, v, _ = chain @ pixels  # continuous video coordinates: pixel centres at +0.5
-        map_x = ((u - crop[0]) / d - 0.5).reshape(rows.shape)
-        map_y = ((v - crop[1]) / d - 0.5).reshape(rows.shape)
+        # Plot pixel (col, row) -> index into the cropped, downsampled array, all affine.
+        # Plot pixel centres are the integer coordinates of world_to_px (as OpenCV draws);
+        # video pixel centres sit at +0.5 in calibration coordinates.
+        to_array = np.array([[1 / d, 0, -crop[0] / d - 0.5], [0, 1 / d, -crop[1] / d - 0.5]])
+        affine = to_array @ chain
+        map_x, map_y = (affine @ pixels).reshape(2, *rows.shape)
         inside = (map_x >= -0.5) & (map_x <= out_w - 0.5) & (map_y >= -0.5) & (map_y <= out_h - 0.5)
         rr, cc = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         if len(rr) == 0:  # the video does not reach the plot
@@ -85,8 +89,10 @@ class VideoLayer:
             return
         sl = (slice(rr[0], rr[-1] + 1), slice(cc[0], cc[-1] + 1))
         self.rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
-        self.map_x = np.ascontiguousarray(map_x[sl], dtype=np.float32)
-        self.map_y = np.ascontiguousarray(map_y[sl], dtype=np.float32)
+        # The same map for the rectangle's own pixel grid (origin at its top-left).
+        shift = np.array([[1, 0, self.rect[2]], [0, 1, self.rect[0]], [0, 0, 1]])
+        self._affine = (affine @ shift)[:2]
+        self._size_px = (self.rect[3] - self.rect[2], self.rect[1] - self.rect[0])
         self.mask = inside[sl]
         self._full = bool(self.mask.all())
         self._mask_u8 = self.mask.astype(np.uint8)
@@ -103,8 +109,12 @@ class VideoLayer:
         frame: Any = np.ascontiguousarray(self._frame(k))
         if frame.shape[2] == 3:  # in-memory frames are RGB; the reader gives RGBX
             frame = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
-        out = cv2.remap(
-            frame, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        out = cv2.warpAffine(
+            frame,
+            self._affine,
+            self._size_px,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
         )
         warped = np.asarray(out, dtype=np.uint8)
         self._last = (k, warped)
