@@ -1,15 +1,15 @@
 """Reading behaviour video: metadata without decoding, frames on demand.
 
-`VideoReader` decodes with the ffmpeg that imageio-ffmpeg ships, streaming raw
-yuv420p frames through a pipe (converted to RGB here with OpenCV). Sequential
-reads (the common case: rendering frames in order) keep one decoder running; a
-jump backwards or far ahead restarts it with an input seek (``-ss`` before
-``-i``), which ffmpeg makes frame-accurate by decoding from the previous
-keyframe and discarding frames before the target. When an export announces the
-frames it will read (`VideoReader.plan`), ffmpeg drops the others before
-converting and piping them. Crop and downsample run inside ffmpeg (less data
-through the pipe). A bounded LRU cache holds recent frames. Nothing is decoded
-up front.
+`probe_video` reads a file's size, frame count and rate with the ffmpeg that
+imageio-ffmpeg ships. `VideoReader` decodes in-process with PyAV (FFmpeg's
+libraries): reading in order keeps one decoder going; a jump backwards or far
+ahead seeks to the previous keyframe and decodes forward to the exact frame
+(frame-accurate; tested against sequential decoding). When an export announces
+the frames it will read (`VideoReader.plan`), the decoder skips the
+non-reference frames nobody will see (inter-frame codecs still need every
+reference frame), about 30% of the decoding of a typical H.264 file when
+animation frames are several video frames apart. A bounded LRU cache holds
+recent frames. Nothing is decoded up front.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 from collections import OrderedDict
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,27 +35,33 @@ __all__ = ["VideoInfo", "VideoReader", "frame_size", "probe_video"]
 #: Forward jumps up to this many frames are decoded through rather than sought.
 _MAX_SKIP = 90
 
-#: Planned frames one decoder hands over before the next one seeks (bounds the
-#: select expression ffmpeg evaluates on every decoded frame).
-_WINDOW = 2048
+#: A seek aims this many frames before the target frame's timestamp, then goes to the
+#: keyframe at or before that; it goes further back if it lands after the target.
+_SEEK_LEAD = 0.25
+
+#: Decoded formats converted here with OpenCV (BT.601): 8-bit planar YUV; others go
+#: through FFmpeg's converter.
+_PLANAR_YUV = {
+    "yuv420p": (2, 2, False),
+    "yuvj420p": (2, 2, True),
+    "yuv422p": (2, 1, False),
+    "yuvj422p": (2, 1, True),
+    "yuv444p": (1, 1, False),
+    "yuvj444p": (1, 1, True),
+}  # format -> (chroma x subsampling, chroma y subsampling, full range)
+
+#: Full ("pc", JPEG) range -> limited ("tv") range, for OpenCV's limited-range conversion.
+_LUMA_TO_TV = np.round(16 + np.arange(256) * 219 / 255).astype(np.uint8)
+_CHROMA_TO_TV = np.round(128 + (np.arange(256) - 128) * 224 / 255).astype(np.uint8)
 
 
-def decode_threads(n_cores: int | None = None) -> str:
-    """ffmpeg decoder threads: 1 on machines of 2 cores or fewer, where rendering and
-    encoding already keep the cores busy and frame threading only adds work (measured:
-    1.16 s against 1.55 s of CPU for 1200 frames of a 640x480 recording); else ffmpeg's
-    automatic choice ("0")."""
+def decode_thread_type(n_cores: int | None = None) -> str:
+    """PyAV decoder threading: none on machines of 2 cores or fewer, where rendering
+    and encoding already keep the cores busy and frame threading only adds work
+    (measured with ffmpeg: 1.16 s against 1.55 s of CPU for 1200 frames of a 640x480
+    recording); else FFmpeg's automatic choice."""
     n = os.cpu_count() if n_cores is None else n_cores
-    return "1" if (n or 1) <= 2 else "0"
-
-
-def _select_expression(offsets: NDArray[np.int64]) -> str:
-    """ffmpeg `select` expression true for frame numbers in `offsets` (n counts from
-    the seek). Terms are grouped in parentheses: ffmpeg's parser stops at ~100
-    chained terms, and a group counts as one."""
-    terms = [f"eq(n\\,{int(k)})" for k in offsets]
-    groups = ["(" + "+".join(terms[i : i + 64]) + ")" for i in range(0, len(terms), 64)]
-    return "+".join(groups)
+    return "NONE" if (n or 1) <= 2 else "AUTO"
 
 
 @dataclass(frozen=True)
@@ -203,14 +210,12 @@ def _probe(path: Path) -> VideoInfo:
     return VideoInfo(width=width, height=height, n_frames=n_frames, fps=fps)
 
 
-def _grow_pipe(pipe: Any) -> None:
-    from neurospatial.animation.backends.ffmpeg import grow_pipe
-
-    grow_pipe(pipe)
-
-
 class VideoReader:
     """Random access to the frames of a video file, decoded on demand.
+
+    Frame ``k`` is the frame whose timestamp is ``k / fps`` after the stream's first
+    (constant frame rate, as the frame count and rate of `probe_video` assume).
+    Frames come out as displayed: rotation metadata is applied.
 
     Parameters
     ----------
@@ -219,7 +224,7 @@ class VideoReader:
     crop : (x, y, width, height), optional
         Pixel rectangle to keep (x = column, y = row of its top-left corner).
     downsample : int
-        Keep every ``downsample``-th pixel per axis (area-averaged by ffmpeg).
+        Average ``downsample`` x ``downsample`` pixel blocks (OpenCV area resampling).
     cache_size : int
         Decoded frames kept (least recently used dropped first).
     rgbx : bool
@@ -240,33 +245,27 @@ class VideoReader:
         x, y, w, h = crop if crop is not None else (0, 0, self.info.width, self.info.height)
         self.crop = (int(x), int(y), int(w), int(h))
         self.downsample = int(downsample)
-        # Frames come out of ffmpeg as yuv420p (its cheapest conversion; even sizes)
-        # and are turned into RGB here by OpenCV, 10x faster than ffmpeg's own RGB path.
-        self.width = max(2, self.crop[2] // self.downsample // 2 * 2)
-        self.height = max(2, self.crop[3] // self.downsample // 2 * 2)
-        self._frame_bytes = self.width * self.height * 3 // 2
+        self.width = max(1, self.crop[2] // self.downsample)
+        self.height = max(1, self.crop[3] // self.downsample)
         self._channels = 4 if rgbx else 3
         self._cache: OrderedDict[int, NDArray[np.uint8]] = OrderedDict()
         self._cache_size = int(cache_size)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._next = 0  # index of the frame the running decoder yields next
-        # The frames the running decoder yields, in order, when it follows the plan
-        # (None: every frame from `_next` on); `_pos` is the next one's position.
-        self._window: NDArray[np.int64] | None = None
-        self._pos = 0
-        self._plan = np.zeros(0, dtype=np.int64)
+        self.thread_type = decode_thread_type()
+        self._container: Any = None
+        self._frames: Generator[tuple[int, Any]] | None = None  # the running decoder
+        self._last = -1  # index of the last frame it produced
+        self._skipping = False  # it skips unplanned non-reference frames
+        self._plan: frozenset[int] = frozenset()
+        self._options: dict[str, str] | None = None  # decoder options (read at first use)
 
     def plan(self, indices: NDArray[np.int64]) -> None:
         """Announce the frames an export will read (any order; negatives ignored).
 
-        A decoder started at a planned frame hands over only the planned frames
-        from there on: ffmpeg still decodes every frame in between (inter-frame
-        codecs need them) but drops the unneeded ones before converting colours
-        and piping them, the costly steps when animation frames are several
-        video frames apart.
+        A decoder started at a planned frame skips the non-reference frames that
+        are not planned: nothing depends on them, so they need not be decoded.
         """
         valid = np.asarray(indices, dtype=np.int64)
-        self._plan = np.unique(valid[valid >= 0])
+        self._plan = frozenset(np.unique(valid[valid >= 0]).tolist())
 
     def __len__(self) -> int:
         return self.info.n_frames
@@ -279,128 +278,156 @@ class VideoReader:
         index = int(index)
         if not 0 <= index < self.info.n_frames:
             raise IndexError(f"Frame {index} out of range for {self.info.n_frames} frames.")
-        frame = self._cache.get(index)
-        if frame is not None:
+        cached = self._cache.get(index)
+        if cached is not None:
             self._cache.move_to_end(index)
-            return frame
+            return cached
         if not self._reaches(index):
             self._start(index)
+        assert self._frames is not None
         while True:
-            at, data = self._read_one()
-            if at == index:
+            item = next(self._frames, None)
+            if item is None:
+                at = self._last + 1
+                self.close()
+                raise ValueError(
+                    format_message(
+                        f"Video {str(self.path)!r} ended at frame {at}, before the "
+                        f"{self.info.n_frames} frames its header announces.",
+                        "the file is truncated or its header is wrong, so later frames and "
+                        "timestamps cannot be matched.",
+                        [
+                            f"Pass times= for the {at} frames that decode, so nothing later is "
+                            "asked for.",
+                            "Re-encode the file: ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p "
+                            "out.mp4 (it rewrites the header).",
+                        ],
+                    )
+                )
+            self._last, decoded = item
+            if self._last >= index:  # > index only where timestamps skip a frame number
                 break
-        import cv2
-
-        yuv = np.frombuffer(data, dtype=np.uint8).reshape(self.height * 3 // 2, self.width)
-        code = cv2.COLOR_YUV2RGBA_I420 if self._channels == 4 else cv2.COLOR_YUV2RGB_I420
-        frame = np.asarray(cv2.cvtColor(yuv, code), dtype=np.uint8)
+        frame = self._convert(decoded)
         self._cache[index] = frame
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return frame
 
     def _reaches(self, index: int) -> bool:
-        """Whether the running decoder yields `index` soon (else: seek)."""
-        if self._proc is None:
+        """Whether the running decoder produces `index` soon (else: seek)."""
+        if self._frames is None or not 0 < index - self._last <= _MAX_SKIP:
             return False
-        if self._window is None:
-            return 0 <= index - self._next <= _MAX_SKIP
-        j = int(np.searchsorted(self._window, index))
-        return j < len(self._window) and self._window[j] == index and j - self._pos <= _MAX_SKIP
+        return not self._skipping or index in self._plan
 
     def _start(self, index: int) -> None:
-        from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
+        import av
 
         self.close()
-        seek = [] if index == 0 else ["-ss", f"{(index - 0.25) / self.info.fps:.6f}"]
-        x, y, w, h = self.crop
-        d = self.downsample
-        w, h = self.width * d, self.height * d  # whole d x d blocks: an exact 1/d scale
-        filters = []
-        if (x, y, w, h) != (0, 0, self.info.width, self.info.height):
-            filters.append(f"crop={w}:{h}:{x}:{y}")
-        # Limited ("tv") range out, whatever the source (webcams and MJPEG are often full
-        # range): OpenCV's I420 -> RGB conversion below assumes it.
-        size = f"{self.width}:{self.height}:flags=area:" if d > 1 else ""
-        filters.append(f"scale={size}out_range=tv")
-        limit: list[str] = []
-        j = int(np.searchsorted(self._plan, index))
-        self._window = None
-        if j < len(self._plan) and self._plan[j] == index:
-            self._window = self._plan[j : j + _WINDOW]
-            filters.insert(0, "select=" + _select_expression(self._window - index))
-            limit = ["-frames:v", str(len(self._window))]  # then stop decoding
-        self._pos = 0
-        self._proc = subprocess.Popen(
-            [
-                ffmpeg_exe(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-threads",
-                decode_threads(),
-                *seek,
-                "-i",
-                str(self.path),
-                "-an",
-                "-vf",
-                ",".join(filters),
-                *limit,
-                "-f",
-                "rawvideo",
-                "-pix_fmt",
-                "yuv420p",
-                "-fps_mode",
-                "passthrough",
-                "-",
-            ],
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._next = index
-        _grow_pipe(self._proc.stdout)
+        if self._options is None:
+            self._options = _decoder_options(self.path)
+        self._container = av.open(str(self.path))
+        stream = self._container.streams.video[0]
+        stream.thread_type = self.thread_type
+        stream.codec_context.options = dict(self._options)
+        self._skipping = index in self._plan
+        self._frames = self._decode(stream, index)
+        self._last = index - 1
 
-    def _read_one(self) -> tuple[int, bytes]:
-        """The next frame's index and raw yuv420p bytes (converted only if asked for)."""
-        assert self._proc is not None and self._proc.stdout is not None
-        data = self._proc.stdout.read(self._frame_bytes)
-        if self._window is not None:
-            at = int(self._window[self._pos]) if self._pos < len(self._window) else self._next
-        else:
-            at = self._next
-        if len(data) < self._frame_bytes:
-            self.close()
-            raise ValueError(
-                format_message(
-                    f"Video {str(self.path)!r} ended at frame {at}, before the "
-                    f"{self.info.n_frames} frames its header announces.",
-                    "the file is truncated or its header is wrong, so later frames and "
-                    "timestamps cannot be matched.",
-                    [
-                        f"Pass times= for the {at} frames that decode, so nothing later is "
-                        "asked for.",
-                        "Re-encode the file: ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p "
-                        "out.mp4 (it rewrites the header).",
-                    ],
+    def _decode(self, stream: Any, index: int) -> Generator[tuple[int, Any]]:
+        """(frame number, frame) from frame `index` on, in order."""
+        import av
+
+        container, context = self._container, stream.codec_context
+        base, fps = float(stream.time_base), self.info.fps
+        start = stream.start_time or 0
+
+        def number(pts: int) -> int:
+            return round((pts - start) * base * fps)
+
+        back = _SEEK_LEAD  # frames to seek before the target (more if the seek lands late)
+        while True:
+            if index > 0:
+                target = start + (index - back) / fps / base
+                container.seek(max(start, int(target)), stream=stream, backward=True)
+                context.flush_buffers()
+            first = True
+            for packet in container.demux(stream):
+                if self._skipping and packet.pts is not None:
+                    wanted = number(packet.pts)
+                    context.skip_frame = (
+                        "DEFAULT" if wanted in self._plan or wanted == index else "NONREF"
+                    )
+                try:
+                    frames = context.decode(packet)
+                except av.error.InvalidDataError:  # a damaged packet: go on, as ffmpeg does
+                    continue
+                for frame in frames:
+                    if frame.pts is None:
+                        continue
+                    k = number(frame.pts)
+                    if first and k > index and index > 0 and back < index:
+                        break  # landed after the target: seek further back
+                    first = False
+                    if k >= index:
+                        yield k, frame
+                else:
+                    continue
+                break
+            else:
+                return
+            back = min(float(index), back * 4 + fps)
+
+    def _convert(self, frame: Any) -> NDArray[np.uint8]:
+        """An av.VideoFrame as RGB(X) uint8, rotated as displayed, cropped, downsampled."""
+        import cv2
+
+        width, height = frame.width, frame.height
+        layout = _PLANAR_YUV.get(frame.format.name)
+        if layout is not None and width % 2 == 0 and height % 2 == 0:
+            sx, sy, full = layout
+            full = full or frame.color_range == 2  # tagged full ("pc", JPEG) range
+            i420 = np.empty(width * height * 3 // 2, dtype=np.uint8)
+            y: Any = _plane(frame.planes[0])
+            u: Any = _plane(frame.planes[1])
+            v: Any = _plane(frame.planes[2])
+            if (sx, sy) != (2, 2):  # 4:4:4 or 4:2:2 -> 4:2:0, averaging
+                half = (width // 2, height // 2)
+                u = cv2.resize(u, half, interpolation=cv2.INTER_AREA)
+                v = cv2.resize(v, half, interpolation=cv2.INTER_AREA)
+            if full:
+                y, u, v = (
+                    cv2.LUT(y, _LUMA_TO_TV),
+                    cv2.LUT(u, _CHROMA_TO_TV),
+                    cv2.LUT(v, _CHROMA_TO_TV),
                 )
-            )
-        if self._window is not None:
-            self._pos += 1
-            if self._pos == len(self._window):  # the decoder has stopped: next read seeks
-                self.close()
-        self._next = at + 1
-        return at, data
+            n = width * height
+            i420[:n].reshape(height, width)[...] = y
+            i420[n : n * 5 // 4].reshape(height // 2, width // 2)[...] = u
+            i420[n * 5 // 4 :].reshape(height // 2, width // 2)[...] = v
+            code = cv2.COLOR_YUV2RGBA_I420 if self._channels == 4 else cv2.COLOR_YUV2RGB_I420
+            image = cv2.cvtColor(i420.reshape(height * 3 // 2, width), code)
+        else:  # other formats (RGB, grey, 10-bit, odd sizes): FFmpeg's converter
+            image = frame.to_ndarray(format="rgb24")
+            if self._channels == 4:
+                image = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+        turns = (int(getattr(frame, "rotation", 0) or 0) // 90) % 4  # counter-clockwise
+        if turns:
+            image = np.rot90(image, turns)
+        x, y0, d = self.crop[0], self.crop[1], self.downsample
+        image = image[y0 : y0 + self.height * d, x : x + self.width * d]
+        if d > 1:
+            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(image, dtype=np.uint8)
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                with contextlib.suppress(OSError):
-                    proc.stdout.close()
+        frames, self._frames = self._frames, None
+        container, self._container = self._container, None
+        if frames is not None:
+            with contextlib.suppress(Exception):
+                frames.close()
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
@@ -408,6 +435,36 @@ class VideoReader:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_proc"] = None
+        state["_container"] = None
+        state["_frames"] = None
         state["_cache"] = OrderedDict()
         return state
+
+
+def _decoder_options(path: Path) -> dict[str, str]:
+    """Decoder options a decoder started mid-stream needs to decode like one that
+    started at frame 0.
+
+    x264 writes its version into the first frame (an SEI message). FFmpeg's H.264
+    decoder reads it there to work around bugs of old x264 versions (4:4:4 streams
+    from builds before 151 decode to garbage without it); a decoder that starts at a
+    later keyframe never sees it. Measured on the real open-field recording (x264
+    core 148): every frame after a seek came out green, in ffmpeg's command line
+    tool as well.
+    """
+    import av
+
+    with contextlib.suppress(Exception), av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            found = re.search(rb"x264 - core (\d+)", bytes(packet))
+            if found is not None:
+                return {"x264_build": found.group(1).decode()}
+            break  # only the first packet carries it
+    return {}
+
+
+def _plane(plane: Any) -> NDArray[np.uint8]:
+    """An av.VideoPlane as a (height, width) uint8 view (line padding dropped)."""
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
