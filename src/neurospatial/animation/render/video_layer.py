@@ -14,6 +14,7 @@ import contextlib
 import json
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,8 @@ class VideoLayer:
         self.mask = inside[sl]
         self._full = bool(self.mask.all())
         self._mask_u8 = self.mask.astype(np.uint8)
+        if self._prefetch is not None:  # from now on the thread warps frames too
+            self._prefetch.warp = self._warp
 
     def warped(self, i: int) -> NDArray[np.uint8] | None:
         """Frame i's video resampled onto the layer rectangle (RGBX), or None."""
@@ -104,21 +107,26 @@ class VideoLayer:
             return None
         if self._last is not None and self._last[0] == k:  # same video frame as before
             return self._last[1]
+        frame, done = self._frame(k)
+        warped = frame if done else self._warp(frame)
+        self._last = (k, warped)
+        return warped
+
+    def _warp(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """A video frame (RGB or RGBX) resampled onto the layer rectangle, RGBX."""
         import cv2
 
-        frame: Any = np.ascontiguousarray(self._frame(k))
-        if frame.shape[2] == 3:  # in-memory frames are RGB; the reader gives RGBX
-            frame = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA)
+        image: Any = np.ascontiguousarray(frame)
+        if image.shape[2] == 3:  # in-memory frames are RGB; the reader gives RGBX
+            image = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
         out = cv2.warpAffine(
-            frame,
+            image,
             self._affine,
             self._size_px,
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_REPLICATE,
         )
-        warped = np.asarray(out, dtype=np.uint8)
-        self._last = (k, warped)
-        return warped
+        return np.asarray(out, dtype=np.uint8)
 
     def blend(self, canvas: NDArray[np.uint8], i: int) -> None:
         """Blend frame i's video over the canvas at alpha, inside the video's footprint."""
@@ -135,15 +143,16 @@ class VideoLayer:
         else:
             cv2.copyTo(mixed, self._mask_u8, region)
 
-    def _frame(self, k: int) -> NDArray[np.uint8]:
-        """Video frame k: from the decode-ahead thread when frames come in its order."""
+    def _frame(self, k: int) -> tuple[NDArray[np.uint8], bool]:
+        """Video frame k and whether it is warped already: from the decode-ahead
+        thread when frames come in its order (warped there once `place` ran)."""
         if self._prefetch is not None:
-            frame = self._prefetch.get(k)
-            if frame is not None:
-                return frame
+            item = self._prefetch.get(k)
+            if item is not None:
+                return item
             self._prefetch.close()  # asked out of order: read directly from now on
             self._prefetch = None
-        return self._frames[k]
+        return self._frames[k], False
 
     def close(self) -> None:
         if self._prefetch is not None:
@@ -157,18 +166,20 @@ class VideoLayer:
 class _Prefetcher:
     """Decodes the frames an export will ask for, in order, a few ahead, in a thread.
 
-    The reader's pipe reads and OpenCV's conversion release the GIL, so decoding
-    overlaps with rendering. Only this thread touches the reader until `close`.
+    PyAV's decoding and OpenCV's conversions release the GIL, so decoding overlaps
+    with rendering. Once `warp` is set, frames are also resampled here. Only this
+    thread touches the reader until `close`.
     """
 
     def __init__(self, reader: Any, order: list[int], depth: int = 16) -> None:
         self._reader, self._order = reader, order
-        self._queue: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=depth)
+        self.warp: Callable[[NDArray[np.uint8]], NDArray[np.uint8]] | None = None
+        self._queue: queue.Queue[tuple[int, Any, bool] | None] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="neurospatial-video", daemon=True)
         self._thread.start()
 
-    def _put(self, item: tuple[int, Any] | None) -> bool:
+    def _put(self, item: tuple[int, Any, bool] | None) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.05)
@@ -180,23 +191,28 @@ class _Prefetcher:
     def _run(self) -> None:
         try:
             for k in self._order:
-                if self._stop.is_set() or not self._put((k, self._reader[k])):
+                if self._stop.is_set():
+                    return
+                frame, warp = self._reader[k], self.warp
+                item = (k, frame, False) if warp is None else (k, warp(frame), True)
+                if not self._put(item):
                     return
         except BaseException as exc:  # re-raised in the rendering thread
-            self._put((-1, exc))
+            self._put((-1, exc, False))
         self._put(None)
 
-    def get(self, k: int) -> NDArray[np.uint8] | None:
-        """Frame k, or None when it is not coming (asked out of order, or exhausted)."""
+    def get(self, k: int) -> tuple[NDArray[np.uint8], bool] | None:
+        """(frame k, whether it is warped), or None when it is not coming (asked out
+        of order, or exhausted)."""
         while True:
             item = self._queue.get()
             if item is None:
                 return None
-            index, value = item
+            index, value, warped = item
             if index == -1:
                 raise value
             if index == k:
-                return value
+                return value, warped
             if index > k:
                 return None
 
