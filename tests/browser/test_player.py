@@ -198,9 +198,12 @@ def test_play_advances_and_space_pauses(player, decoded_centroids):
 
     page.keyboard.press(" ")
     page.wait_for_function(paused, timeout=TIMEOUT)
-    # Pausing snaps to the frame on screen, which may be a frame behind the last label.
-    page.wait_for_function("() => document.getElementById('ns-video').seeking === false")
-    page.wait_for_timeout(600)  # let the snap settle; a paused player then stays put
+    # Pausing snaps to the frame on screen, which may be a frame behind the last label;
+    # wait until that seek has settled (a loaded machine can take a while).
+    page.wait_for_function(
+        "() => !document.getElementById('ns-video').seeking && window.nsPlayer.pending() === 0",
+        timeout=TIMEOUT,
+    )
     frame = page.evaluate("() => window.nsPlayer.frame()")
     assert frame >= 3
     wait_for_label(player, frame)

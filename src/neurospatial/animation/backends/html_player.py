@@ -377,6 +377,8 @@ _SCRIPT = """\
 
   window.nsPlayer = {
     frame: function () { return current; },
+    // Seeks not settled yet (0: the frame on screen is the one labelled).
+    pending: function () { return waiters.length; },
     seek: seek,
     nFrames: n,
     frameAt: frameAt
