@@ -758,21 +758,24 @@ def test_non_positive_position_size(size):
     rng = np.random.default_rng(100)
     with pytest.raises(
         ValueError,
-        match=rf"PositionOverlay size must be a positive number, got {re.escape(repr(size))}\.$",
-    ):
+        match=rf"PositionOverlay size must be a positive number, got {re.escape(repr(size))}\.",
+    ) as exc:
         PositionOverlay(_inside(rng, 3), size=size)
+    assert "diameter in points" in str(exc.value) and "size=10.0" in str(exc.value)
 
 
 def test_non_positive_head_direction_length_and_skeleton_width():
     rng = np.random.default_rng(101)
     with pytest.raises(
         ValueError, match=r"HeadDirectionOverlay length must be a positive number, got -5\.0\."
-    ):
+    ) as exc:
         HeadDirectionOverlay(rng.uniform(-1, 1, 3), length=-5.0)
+    assert "environment units" in str(exc.value) and "length=10.0" in str(exc.value)
     with pytest.raises(
         ValueError, match=r"BodypartOverlay skeleton_width must be a positive number, got 0\."
-    ):
+    ) as exc:
         BodypartOverlay({"nose": _inside(rng, 3)}, skeleton_width=0)
+    assert "in points" in str(exc.value) and "skeleton_width=2.0" in str(exc.value)
 
 
 @pytest.mark.parametrize("trail_length", [0, 1.5, -3])
@@ -781,8 +784,9 @@ def test_bad_trail_length(trail_length):
     with pytest.raises(
         ValueError,
         match=rf"PositionOverlay trail_length must be a positive integer or None, got {re.escape(repr(trail_length))}\.",
-    ):
+    ) as exc:
         PositionOverlay(_inside(rng, 3), trail_length=trail_length)
+    assert "past frames" in str(exc.value) and "trail_length=10" in str(exc.value)
 
 
 def test_integral_float_trail_length_is_accepted_as_int():

@@ -128,8 +128,16 @@ def check_times(times: Any, name: str, n_samples: int | None = None) -> NDArray[
 
 
 def check_positive(
-    value: Any, name: str, *, allow_none: bool = False, integer: bool = False
+    value: Any,
+    name: str,
+    *,
+    meaning: str,
+    example: str,
+    allow_none: bool = False,
+    integer: bool = False,
 ) -> None:
+    """A finite number > 0 (an integer with `integer`); `meaning` says what it is
+    (the WHY of the error) and `example` a valid call (the HOW)."""
     if value is None and allow_none:
         return
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
@@ -137,7 +145,13 @@ def check_positive(
         ok = float(value).is_integer()
     if not ok or not np.isfinite(value) or value <= 0:
         kind = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"{name} must be {kind}{' or None' if allow_none else ''}, got {value!r}.")
+        raise ValueError(
+            format_message(
+                f"{name} must be {kind}{' or None' if allow_none else ''}, got {value!r}.",
+                meaning,
+                [f"Pass e.g. {example}."],
+            )
+        )
 
 
 def check_rate(value: Any, name: str) -> float:

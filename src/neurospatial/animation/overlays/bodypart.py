@@ -93,7 +93,12 @@ class BodypartOverlay(Overlay):
             for name, color in self.colors.items():
                 check_color(color, f"BodypartOverlay colors[{name!r}]")
         check_color(self.skeleton_color, "BodypartOverlay skeleton_color")
-        check_positive(self.skeleton_width, "BodypartOverlay skeleton_width")
+        check_positive(
+            self.skeleton_width,
+            "BodypartOverlay skeleton_width",
+            meaning="it is the width of the skeleton's lines in points.",
+            example="skeleton_width=2.0",
+        )
 
     def _parse_times(self, parsed: dict[str, NDArray[np.float64]]) -> Any:
         if self.times is None:

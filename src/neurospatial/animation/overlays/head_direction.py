@@ -80,7 +80,12 @@ class HeadDirectionOverlay(Overlay):
         if self.times is not None:
             self.times = check_times(self.times, "HeadDirectionOverlay times", len(data))
         check_color(self.color, "HeadDirectionOverlay color")
-        check_positive(self.length, "HeadDirectionOverlay length")
+        check_positive(
+            self.length,
+            "HeadDirectionOverlay length",
+            meaning="it is the arrow's length in environment units.",
+            example="length=10.0",
+        )
 
     def n_samples(self) -> int:
         return len(self.data)

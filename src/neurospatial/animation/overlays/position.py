@@ -63,9 +63,19 @@ class PositionOverlay(Overlay):
         if self.times is not None:
             self.times = check_times(self.times, "PositionOverlay times", len(data))
         check_color(self.color, "PositionOverlay color")
-        check_positive(self.size, "PositionOverlay size")
         check_positive(
-            self.trail_length, "PositionOverlay trail_length", allow_none=True, integer=True
+            self.size,
+            "PositionOverlay size",
+            meaning="it is the marker's diameter in points.",
+            example="size=10.0",
+        )
+        check_positive(
+            self.trail_length,
+            "PositionOverlay trail_length",
+            meaning="it is how many past frames the trail shows (None: no trail).",
+            example="trail_length=10, or trail_length=None for no trail",
+            allow_none=True,
+            integer=True,
         )
         if self.trail_length is not None:
             self.trail_length = int(self.trail_length)
