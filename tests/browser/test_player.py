@@ -88,6 +88,25 @@ def video_png(record: PageRecord) -> bytes:
     return record.page.locator("#ns-video").screenshot()
 
 
+def assert_picture_shows(record: PageRecord, centroids: np.ndarray, i: int) -> None:
+    """The video on screen shows frame i: its marker is nearest frame i's, within 1.5 px.
+
+    A seek settles (label updated) when the browser has the frame; the headless
+    screenshot can show it a moment later on a busy machine, so this polls (5 s)."""
+    deadline = 50
+    for attempt in range(deadline + 1):
+        found = png_centroid(video_png(record))
+        distances = np.linalg.norm(centroids - found, axis=1)
+        if int(np.argmin(distances)) == i and distances[i] < 1.5:
+            return
+        if attempt < deadline:
+            record.page.wait_for_timeout(100)
+    raise AssertionError(
+        f"frame {i} expected on screen; the picture is nearest frame "
+        f"{int(np.argmin(distances))} (marker at {found}, frame {i}'s at {centroids[i]})"
+    )
+
+
 def png_centroid(png: bytes) -> np.ndarray:
     from PIL import Image
 
@@ -135,21 +154,18 @@ def test_loads_offline_at_frame_zero(player: PageRecord):
 
 def test_arrow_keys_step_frames_and_move_the_picture(player, decoded_centroids):
     page = player.page
-    before = video_png(player)
+    assert_picture_shows(player, decoded_centroids, 0)
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     wait_for_label(player, 5)
-    after = video_png(player)
-    assert after != before
-    np.testing.assert_allclose(png_centroid(before), decoded_centroids[0], atol=1.5)
-    np.testing.assert_allclose(png_centroid(after), decoded_centroids[5], atol=1.5)
+    assert_picture_shows(player, decoded_centroids, 5)
     assert page.locator("#ns-slider").input_value() == "5"
 
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     wait_for_label(player, 3)
     assert page.locator("#ns-slider").input_value() == "3"
-    np.testing.assert_allclose(png_centroid(video_png(player)), decoded_centroids[3], atol=1.5)
+    assert_picture_shows(player, decoded_centroids, 3)
 
     page.keyboard.press("ArrowLeft")  # clamps at frame 0 ...
     for _ in range(4):
@@ -166,7 +182,7 @@ def test_slider_seeks(player, decoded_centroids):
     page = player.page
     page.locator("#ns-slider").fill("12")
     wait_for_label(player, 12)
-    np.testing.assert_allclose(png_centroid(video_png(player)), decoded_centroids[12], atol=1.5)
+    assert_picture_shows(player, decoded_centroids, 12)
     page.locator("#ns-slider").fill(str(N_FRAMES - 1))
     wait_for_label(player, N_FRAMES - 1)
     player.assert_clean()
@@ -180,10 +196,7 @@ def test_every_frame_seeks_exactly(player, decoded_centroids):
         shown = player.page.evaluate("(i) => window.nsPlayer.seek(i)", i)
         assert shown == i
         assert player.page.locator("#ns-label").text_content() == label_for(i)
-        found = png_centroid(video_png(player))
-        distances = np.linalg.norm(decoded_centroids - found, axis=1)
-        assert int(np.argmin(distances)) == i
-        assert distances[i] < 1.5
+        assert_picture_shows(player, decoded_centroids, i)
     player.assert_clean()
 
 
@@ -207,7 +220,7 @@ def test_play_advances_and_space_pauses(player, decoded_centroids):
     frame = page.evaluate("() => window.nsPlayer.frame()")
     assert frame >= 3
     wait_for_label(player, frame)
-    np.testing.assert_allclose(png_centroid(video_png(player)), decoded_centroids[frame], atol=1.5)
+    assert_picture_shows(player, decoded_centroids, frame)
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.nsPlayer.frame()") == frame
     assert page.locator("#ns-play").text_content() == "Play"

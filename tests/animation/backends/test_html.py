@@ -105,3 +105,12 @@ def test_long_animations_are_encoded_for_size(tmp_path, monkeypatch):
     n = LONG_ANIMATION_FRAMES + 1
     animate(_scene(n), save_path=tmp_path / "long.html", progress=False, dpi=20)
     assert seen[-1] == (HTML_PRESET, HTML_CRF)
+
+
+def test_page_heading_only_when_the_frames_have_no_title(tmp_path):
+    titled = animate(_scene(3, title="Session 7"), save_path=tmp_path / "t.html", progress=False)
+    page = titled.read_text(encoding="utf-8")
+    assert "<title>Session 7</title>" in page and "<h1" not in page  # drawn in the frames
+    plain = animate(_scene(3, title=""), save_path=tmp_path / "p.html", progress=False)
+    page = plain.read_text(encoding="utf-8")
+    assert '<h1 id="ns-title">neurospatial animation</h1>' in page

@@ -106,9 +106,11 @@ def export_html(
     from neurospatial.animation.render.chrome import figure_size
 
     width, height = figure_size(dpi)
+    title = str(aligned.attrs.get("title", ""))
     page = build_html(
         data,
-        title=str(aligned.attrs.get("title", "")) or "neurospatial animation",
+        title=title or "neurospatial animation",
+        show_heading=not title,  # a scene's own title is drawn in every frame already
         frame_times=np.asarray(aligned["fields"]["time"].values, dtype=float).tolist(),
         fps=fps,
         width=width,

@@ -32,6 +32,7 @@ def build_html(
     width: int,
     height: int,
     text: str | None = None,
+    show_heading: bool = True,
 ) -> str:
     """Return a standalone HTML page with a frame-accurate player for `video_mp4`.
 
@@ -50,6 +51,8 @@ def build_html(
         The video's size in pixels; the player shows it at this natural size.
     text : str, optional
         A caption under the title (HTML-escaped; line breaks are kept).
+    show_heading : bool
+        Put the title on the page as a heading; False when the frames show it already.
 
     Returns
     -------
@@ -72,6 +75,8 @@ def build_html(
     config = _json_for_script({"fps": rate, "nFrames": len(times), "frameTimes": times})
     heading = html.escape(title)
     caption = "" if text is None else f'<p class="ns-text">{html.escape(text)}</p>\n'
+    if show_heading:
+        caption = f'<h1 id="ns-title">{heading}</h1>\n' + caption
     video_url = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
     last = len(times) - 1
 
@@ -129,7 +134,6 @@ _PAGE = (
 </head>
 <body>
 <main class="ns-card">
-<h1 id="ns-title">{title}</h1>
 {caption}<video id="ns-video" width="{width}" height="{height}" preload="auto" muted
  playsinline loop src="{video_url}"></video>
 <p id="ns-error" class="ns-error" role="alert" hidden></p>
