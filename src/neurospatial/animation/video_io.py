@@ -350,7 +350,7 @@ class VideoReader:
                 target = start + (index - back) / fps / base
                 container.seek(max(start, int(target)), stream=stream, backward=True)
                 context.flush_buffers()
-            first = True
+            first, previous = True, index - 1
             for packet in container.demux(stream):
                 if self._skipping and packet.pts is not None:
                     wanted = number(packet.pts)
@@ -362,9 +362,9 @@ class VideoReader:
                 except av.error.InvalidDataError:  # a damaged packet: go on, as ffmpeg does
                     continue
                 for frame in frames:
-                    if frame.pts is None:
-                        continue
-                    k = number(frame.pts)
+                    # No timestamp (rare raw streams): the frame after the previous one.
+                    k = number(frame.pts) if frame.pts is not None else previous + 1
+                    previous = k
                     if first and k > index and index > 0 and back < index:
                         break  # landed after the target: seek further back
                     first = False
