@@ -78,6 +78,13 @@ def label_for(i: int) -> str:
     return f"t = {FRAME_TIMES[i]:.2f} s · frame {i} / {N_FRAMES}"
 
 
+def expect_text(locator, text: str) -> None:
+    """The element shows `text`, now or within TIMEOUT (event handlers run a moment later)."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_text(text, timeout=TIMEOUT)
+
+
 def wait_for_label(record: PageRecord, i: int) -> None:
     from playwright.sync_api import expect
 
@@ -205,7 +212,7 @@ def test_play_advances_and_space_pauses(player, decoded_centroids):
     paused = "() => document.getElementById('ns-video').paused"
     page.click("#ns-play")  # leaves focus on the button: Space must still toggle once
     page.wait_for_function(f"() => !({paused})()", timeout=TIMEOUT)
-    assert page.locator("#ns-play").text_content() == "Pause"
+    expect_text(page.locator("#ns-play"), "Pause")  # set by the 'play' event, just after
     # 10 fps: about 10 frames after a second; wait for a few rather than sleeping.
     page.wait_for_function("() => window.nsPlayer.frame() >= 4", timeout=TIMEOUT)
 
@@ -223,7 +230,7 @@ def test_play_advances_and_space_pauses(player, decoded_centroids):
     assert_picture_shows(player, decoded_centroids, frame)
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.nsPlayer.frame()") == frame
-    assert page.locator("#ns-play").text_content() == "Play"
+    expect_text(page.locator("#ns-play"), "Play")
 
     page.keyboard.press(" ")
     page.wait_for_function(f"() => !({paused})()", timeout=TIMEOUT)
@@ -241,7 +248,7 @@ def test_playback_stops_on_the_last_frame_without_loop(player):
     page.click("#ns-play")
     wait_for_label(player, N_FRAMES - 1)
     page.wait_for_function("() => document.getElementById('ns-video').ended", timeout=TIMEOUT)
-    assert page.locator("#ns-play").text_content() == "Play"
+    expect_text(page.locator("#ns-play"), "Play")
     player.assert_clean()
 
 
