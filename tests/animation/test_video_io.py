@@ -35,6 +35,14 @@ def numbered_video(tmp_path_factory):
     H.264 with a keyframe every 50 frames (seeks land between keyframes) and a fixed
     I/P b b b pattern of non-reference B-frames."""
     path = tmp_path_factory.mktemp("video") / "numbered.mp4"
+    return _write_numbered(
+        path, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "50",
+        "-x264-params", "bframes=3:b-adapt=0:b-pyramid=none",
+    )  # fmt: skip
+
+
+def _write_numbered(path, *codec):
+    """Encode N_FRAMES numbered frames (moving texture, number in two top bands)."""
     texture = np.random.default_rng(0).integers(0, 256, (48, 200, 3), dtype=np.uint8)
     frames = np.empty((N_FRAMES, 48, 64, 3), dtype=np.uint8)
     for k in range(N_FRAMES):
@@ -42,8 +50,8 @@ def numbered_video(tmp_path_factory):
         frames[k, :12], frames[k, 12:24] = _levels(k)
     _ffmpeg(
         *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48", "-framerate", "30", "-i", "-"),
-        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "50"),
-        *("-x264-params", "bframes=3:b-adapt=0:b-pyramid=none", str(path)),
+        *codec,
+        str(path),
         input=frames.tobytes(),
     )
     return path
@@ -162,3 +170,64 @@ def test_a_seek_landing_after_the_target_goes_back(numbered_video, sequential, m
     for k in range(40, 60):
         np.testing.assert_array_equal(reader[k], sequential[k], err_msg=f"frame {k}")
     reader.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        # AVI stamps its start with the first decoding time: with B-frames that is one
+        # frame before the first picture's timestamp.
+        ("bframes.avi", ("-c:v", "mpeg4", "-bf", "2", "-q:v", "2", "-g", "50")),
+        # MPEG-TS seeks can land on any frame; the decoder then drops frames until the
+        # next keyframe.
+        ("stream.ts", ("-c:v", "libx264", "-g", "50", "-bf", "3")),
+    ],
+)
+def test_numbering_and_seeks_in_other_containers(tmp_path, monkeypatch, name, codec):
+    path = _write_numbered(tmp_path / name, *codec)
+    reader = VideoReader(path)
+    assert [_frame_number(reader[k]) for k in range(N_FRAMES)] == list(range(N_FRAMES))
+    monkeypatch.setattr(video_io, "_MAX_SKIP", 0)  # every read seeks
+    seeking = VideoReader(path, cache_size=1)
+    for k in (5, 30, 49, 50, 51, 299, 120, 319, 1, 0, 200):
+        assert _frame_number(seeking[k]) == k, k
+    planned = VideoReader(path, cache_size=1)
+    plan = np.round(np.arange(2, N_FRAMES - 1, 3.3)).astype(np.int64)
+    planned.plan(plan)
+    assert [_frame_number(planned[k]) for k in plan] == plan.tolist()
+
+
+def test_truncated_file_reports_the_frames_that_decode(tmp_path, numbered_video):
+    """The header (moved to the front) announces 320 frames; the data stops earlier."""
+    whole = _ffmpeg_copy(numbered_video, tmp_path / "faststart.mp4", "-movflags", "+faststart")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    reader = VideoReader(cut)
+    assert len(reader) == N_FRAMES
+    decodable = 0
+    with pytest.raises(ValueError, match="ended at frame") as exc:
+        for k in range(N_FRAMES):
+            reader[k]
+            decodable = k + 1
+    assert 0 < decodable < N_FRAMES
+    assert f"ended at frame {decodable}," in str(exc.value)
+    assert f"Pass times= for the {decodable} frames" in str(exc.value)
+    # After a seek past the end, the same count (not the frame asked for).
+    with pytest.raises(ValueError, match=f"ended at frame {decodable},"):
+        VideoReader(cut)[N_FRAMES - 1]
+
+
+def test_reader_pickles_without_its_decoder(numbered_video, sequential):
+    import pickle
+
+    reader = VideoReader(numbered_video)
+    reader[3]
+    copy = pickle.loads(pickle.dumps(reader))
+    np.testing.assert_array_equal(copy[40], sequential[40])
+    reader.close()
+    copy.close()
+
+
+def _ffmpeg_copy(source, path, *args):
+    _ffmpeg("-i", str(source), "-c", "copy", *args, str(path))
+    return path

@@ -337,3 +337,28 @@ def test_video_pixels_are_bilinear_samples_at_the_calibrated_position():
     )
     error = np.abs(frame.image[rows, cols].astype(float) - expected)
     assert error.max() <= 3, error.max()  # OpenCV's 1/32-px fixed-point positions
+
+
+def test_a_failing_compositor_stops_its_decoding_thread(tmp_path, monkeypatch):
+    import threading
+
+    from neurospatial.animation.render import raster
+
+    frames, _ = _dot_frames(6)
+    path = _write_video(tmp_path / "dots.mp4", frames)
+    env = _env_for(80, 60)
+    times = np.arange(6) / 30.0
+    scene = build_scene(
+        env,
+        np.full((6, env.n_bins), np.nan),
+        overlays=[VideoOverlay(path, times=times)],
+        frame_times=times,
+    )
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(raster, "build_chrome", broken)
+    with pytest.raises(RuntimeError, match="layout failed"):
+        raster.Compositor(scene, frames=range(6))  # decoding starts before the layout
+    assert not [t for t in threading.enumerate() if t.name == "neurospatial-video"]

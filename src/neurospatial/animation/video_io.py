@@ -60,8 +60,10 @@ def decode_thread_type(n_cores: int | None = None) -> str:
     and encoding already keep the cores busy and frame threading only adds work
     (measured with ffmpeg: 1.16 s against 1.55 s of CPU for 1200 frames of a 640x480
     recording); else FFmpeg's automatic choice."""
-    n = os.cpu_count() if n_cores is None else n_cores
-    return "NONE" if (n or 1) <= 2 else "AUTO"
+    if n_cores is None:  # the cores this process may use (affinity, container limits)
+        n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        n_cores = n_cores or os.cpu_count() or 1
+    return "NONE" if n_cores <= 2 else "AUTO"
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,8 @@ class VideoReader:
         self._last = -1  # index of the last frame it produced
         self._skipping = False  # it skips unplanned non-reference frames
         self._plan: frozenset[int] = frozenset()
-        self._options: dict[str, str] | None = None  # decoder options (read at first use)
+        self._facts: _StreamFacts | None = None  # read from the file at first use
+        self._decoded_max = -1  # highest frame number the running decoder has seen
 
     def plan(self, indices: NDArray[np.int64]) -> None:
         """Announce the frames an export will read (any order; negatives ignored).
@@ -285,10 +288,26 @@ class VideoReader:
         if not self._reaches(index):
             self._start(index)
         assert self._frames is not None
+        import av
+
         while True:
-            item = next(self._frames, None)
+            try:
+                item = next(self._frames, None)
+            except av.error.FFmpegError as exc:
+                self.close()
+                raise ValueError(
+                    format_message(
+                        f"Could not decode frame {index} of video {str(self.path)!r}: {exc}",
+                        "the file is damaged, or the decoder cannot read it past this point.",
+                        [
+                            f"Check that it plays to the end: ffmpeg -v error -i "
+                            f"{str(self.path)!r} -f null -",
+                            "Re-encode it: ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p out.mp4.",
+                        ],
+                    )
+                ) from exc
             if item is None:
-                at = self._last + 1
+                at = self._decoded_max + 1  # frames 0 .. at - 1 decode
                 self.close()
                 raise ValueError(
                     format_message(
@@ -320,62 +339,83 @@ class VideoReader:
         return not self._skipping or index in self._plan
 
     def _start(self, index: int) -> None:
+        self.close()
+        if self._facts is None:
+            self._facts = _stream_facts(self.path)
+        self._skipping = index in self._plan
+        self._decoded_max = -1
+        self._frames = self._decode(index)
+        self._last = index - 1
+
+    def _open(self) -> Any:
+        """(Re)open the file; its video stream, set up for decoding."""
         import av
 
-        self.close()
-        if self._options is None:
-            self._options = _decoder_options(self.path)
+        assert self._facts is not None
+        if self._container is not None:
+            self._container.close()
         self._container = av.open(str(self.path))
         stream = self._container.streams.video[0]
         stream.thread_type = self.thread_type
-        stream.codec_context.options = dict(self._options)
-        self._skipping = index in self._plan
-        self._frames = self._decode(stream, index)
-        self._last = index - 1
+        stream.codec_context.options = dict(self._facts.options)
+        return stream
 
-    def _decode(self, stream: Any, index: int) -> Generator[tuple[int, Any]]:
-        """(frame number, frame) from frame `index` on, in order."""
+    def _decode(self, index: int) -> Generator[tuple[int, Any]]:
+        """(frame number, frame) from frame `index` on, in order.
+
+        A seek goes to the keyframe before the target and decodes forward. If it
+        lands after the target (some containers seek to any frame, and a decoder
+        then drops frames until the next keyframe), it goes further back; if even a
+        seek to the start lands late, the file is decoded from the beginning.
+        """
         import av
 
-        container, context = self._container, stream.codec_context
-        base, fps = float(stream.time_base), self.info.fps
-        start = stream.start_time or 0
+        assert self._facts is not None
+        stream = self._open()
+        base, fps, origin = float(stream.time_base), self.info.fps, self._facts.origin
 
         def number(pts: int) -> int:
-            return round((pts - start) * base * fps)
+            return round((pts - origin) * base * fps)
 
-        back = _SEEK_LEAD  # frames to seek before the target (more if the seek lands late)
+        back: float | None = _SEEK_LEAD  # frames before the target to seek to (None: no seek)
         while True:
-            if index > 0:
-                target = start + (index - back) / fps / base
-                container.seek(max(start, int(target)), stream=stream, backward=True)
-                context.flush_buffers()
-            first, previous = True, index - 1
-            for packet in container.demux(stream):
-                if self._skipping and packet.pts is not None:
-                    wanted = number(packet.pts)
-                    context.skip_frame = (
-                        "DEFAULT" if wanted in self._plan or wanted == index else "NONREF"
-                    )
+            seek = index > 0 and back is not None
+            if seek:
+                target = origin + (index - (back or 0.0)) / fps / base
+                self._container.seek(int(target), stream=stream, backward=True)  # flushes
+            context, found, late = stream.codec_context, False, False
+            for packet in self._container.demux(stream):
+                if self._skipping:
+                    wanted = None if packet.pts is None else number(packet.pts)
+                    skip = wanted is not None and wanted != index and wanted not in self._plan
+                    context.skip_frame = "NONREF" if skip else "DEFAULT"
                 try:
                     frames = context.decode(packet)
                 except av.error.InvalidDataError:  # a damaged packet: go on, as ffmpeg does
                     continue
                 for frame in frames:
-                    # No timestamp (rare raw streams): the frame after the previous one.
-                    k = number(frame.pts) if frame.pts is not None else previous + 1
-                    previous = k
-                    if first and k > index and index > 0 and back < index:
-                        break  # landed after the target: seek further back
-                    first = False
-                    if k >= index:
-                        yield k, frame
-                else:
-                    continue
-                break
+                    if frame.pts is None:
+                        continue
+                    k = number(frame.pts)
+                    self._decoded_max = max(self._decoded_max, k)
+                    if not found:
+                        if seek and k > index:
+                            late = True
+                            break
+                        if k < index:
+                            continue
+                        found = True
+                    yield k, frame
+                if late:
+                    break
+            if not late and (found or not seek):
+                return  # the end of the file
+            # Landed after the target, or found nothing up to the end: go back further.
+            if back is not None and back < index:
+                back = min(float(index), back * 4 + fps)
             else:
-                return
-            back = min(float(index), back * 4 + fps)
+                back = None
+                stream = self._open()
 
     def _convert(self, frame: Any) -> NDArray[np.uint8]:
         """An av.VideoFrame as RGB(X) uint8, rotated as displayed, cropped, downsampled."""
@@ -441,27 +481,47 @@ class VideoReader:
         return state
 
 
-def _decoder_options(path: Path) -> dict[str, str]:
-    """Decoder options a decoder started mid-stream needs to decode like one that
-    started at frame 0.
+@dataclass(frozen=True)
+class _StreamFacts:
+    """What every decoder of a file needs: decoder options, and the timestamp of the
+    first frame (frame numbers count from it)."""
 
-    x264 writes its version into the first frame (an SEI message). FFmpeg's H.264
-    decoder reads it there to work around bugs of old x264 versions (4:4:4 streams
-    from builds before 151 decode to garbage without it); a decoder that starts at a
-    later keyframe never sees it. Measured on the real open-field recording (x264
-    core 148): every frame after a seek came out green, in ffmpeg's command line
-    tool as well.
+    options: dict[str, str]
+    origin: int
+
+
+def _stream_facts(path: Path) -> _StreamFacts:
+    """Read a file's `_StreamFacts` by decoding its first frame.
+
+    - x264 writes its version into the first frame (an SEI message). FFmpeg's H.264
+      decoder reads it there to work around bugs of old x264 versions (4:4:4 streams
+      from builds before 151 decode to garbage without it); a decoder that starts at
+      a later keyframe never sees it. Measured on the real open-field recording
+      (x264 core 148): every frame after a seek came out green, in ffmpeg's command
+      line tool as well. It is passed on as the decoder option ``x264_build``.
+    - The first frame's timestamp is not always the stream's start time: in an AVI
+      with B-frames the start time is the first decoding timestamp, one frame early.
     """
     import av
 
-    with contextlib.suppress(Exception), av.open(str(path)) as container:
+    options: dict[str, str] = {}
+    with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        origin = int(stream.start_time or 0)
         for packet in container.demux(stream):
-            found = re.search(rb"x264 - core (\d+)", bytes(packet))
-            if found is not None:
-                return {"x264_build": found.group(1).decode()}
-            break  # only the first packet carries it
-    return {}
+            if not options:
+                found = re.search(rb"x264 - core (\d+)", bytes(packet))
+                options = {} if found is None else {"x264_build": found.group(1).decode()}
+                stream.codec_context.options = dict(options)
+            try:
+                frames = stream.codec_context.decode(packet)
+            except av.error.InvalidDataError:
+                continue
+            first = next((f.pts for f in frames if f.pts is not None), None)
+            if first is not None:
+                origin = int(first)
+                break
+    return _StreamFacts(options, origin)
 
 
 def _plane(plane: Any) -> NDArray[np.uint8]:

@@ -121,43 +121,48 @@ class Compositor:
             )
         style = scene_style(scene)
         overlays = scene_overlays(scene)
-        self._videos = [
-            VideoLayer(ds, frames) for ds in overlays.values() if ds.attrs["kind"] == "video"
-        ]
-        self.env = env
-        self.n_dims = env.n_dims
-        self.times = np.asarray(scene["fields"]["time"].values, dtype=np.float64)
-        self.n_frames = len(self.times)
-        self.vmin, self.vmax = float(style["vmin"]), float(style["vmax"])
-        show = style["show_regions"]
-        names = list(env.regions) if show is True else (show or [])
-        self.chrome: Chrome = build_chrome(
-            env,
-            dpi=dpi,
-            cmap=style["cmap"],
-            vmin=self.vmin,
-            vmax=self.vmax,
-            title=style.get("title", ""),
-            show_colorbar=show_colorbar,
-            regions=[env.regions[n] for n in names],
-            region_alpha=float(style["region_alpha"]),
-        )
-        self.transform = self.chrome.world_to_px
-        self.height, self.width = self.chrome.height, self.chrome.width
-        self._field: xr.DataArray = scene["fields"]["field"]  # type: ignore[assignment]
-        self._block: tuple[int, int, NDArray[np.float64]] | None = None
-        self._init_field_layer(style["cmap"])
-        self._init_regions()
-        for video in self._videos:
-            video.place(self.transform, self.chrome.axes_clip)
-        self._layers = self._init_overlays(overlays, dpi)
-        self._below = [v for v in self._videos if v.below]
-        self._above = [v for v in self._videos if not v.below]
-        # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
-        # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
-        self._canvas = self.new_canvas()
-        self._chrome = self.new_canvas()
-        self._chrome[..., :3] = self.chrome.image
+        self._videos: list[VideoLayer] = []
+        try:  # video layers start decoding threads: stop them if the rest fails
+            for ds in overlays.values():
+                if ds.attrs["kind"] == "video":
+                    self._videos.append(VideoLayer(ds, frames))
+            self.env = env
+            self.n_dims = env.n_dims
+            self.times = np.asarray(scene["fields"]["time"].values, dtype=np.float64)
+            self.n_frames = len(self.times)
+            self.vmin, self.vmax = float(style["vmin"]), float(style["vmax"])
+            show = style["show_regions"]
+            names = list(env.regions) if show is True else (show or [])
+            self.chrome: Chrome = build_chrome(
+                env,
+                dpi=dpi,
+                cmap=style["cmap"],
+                vmin=self.vmin,
+                vmax=self.vmax,
+                title=style.get("title", ""),
+                show_colorbar=show_colorbar,
+                regions=[env.regions[n] for n in names],
+                region_alpha=float(style["region_alpha"]),
+            )
+            self.transform = self.chrome.world_to_px
+            self.height, self.width = self.chrome.height, self.chrome.width
+            self._field: xr.DataArray = scene["fields"]["field"]  # type: ignore[assignment]
+            self._block: tuple[int, int, NDArray[np.float64]] | None = None
+            self._init_field_layer(style["cmap"])
+            self._init_regions()
+            for video in self._videos:
+                video.place(self.transform, self.chrome.axes_clip)
+            self._layers = self._init_overlays(overlays, dpi)
+            self._below = [v for v in self._videos if v.below]
+            self._above = [v for v in self._videos if not v.below]
+            # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
+            # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
+            self._canvas = self.new_canvas()
+            self._chrome = self.new_canvas()
+            self._chrome[..., :3] = self.chrome.image
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ public
     def close(self) -> None:

@@ -43,7 +43,6 @@ class VideoLayer:
         crop, d = self._crop, int(ds.attrs["downsample"])
         self._d = d
         self._frames: Any
-        self._reader: Any = None  # the file reader, when the source is a file
         self._prefetch: _Prefetcher | None = None
         self.rect = (0, 0, 0, 0)
         self.mask = np.zeros((0, 0), dtype=bool)
@@ -51,9 +50,12 @@ class VideoLayer:
         if "source" in ds.attrs:
             from neurospatial.animation.video_io import VideoReader
 
-            reader = VideoReader(ds.attrs["source"], crop=tuple(crop), downsample=d, rgbx=True)
+            # A small cache: an export reads each frame once, in order (the layer keeps
+            # the last warped frame for repeats).
+            reader = VideoReader(
+                ds.attrs["source"], crop=tuple(crop), downsample=d, rgbx=True, cache_size=2
+            )
             self._frames = reader
-            self._reader = reader
             self._size = (reader.width, reader.height)
             used = self.index if frames is None else self.index[frames.start : frames.stop]
             reader.plan(used)
