@@ -47,6 +47,20 @@ def _env_for(width_cm, height_cm, seed=0):
     return Environment.from_samples(pos, bin_size=2.0)
 
 
+def _dot_file_scene(tmp_path, **video):
+    """A 6-frame scene over a dot video file (no field data), one video frame each."""
+    frames, _ = _dot_frames(6)
+    path = _write_video(tmp_path / "dots.mp4", frames)
+    env = _env_for(80, 60)
+    times = np.arange(6) / 30.0
+    return build_scene(
+        env,
+        np.full((6, env.n_bins), np.nan),
+        overlays=[VideoOverlay(path, times=times, **video)],
+        frame_times=times,
+    )
+
+
 def _dot_frames(n=6, h=120, w=160, seed=0):
     """Black frames with a white dot of radius 5 px at known, moving pixel centres."""
     rows, cols = np.mgrid[0:h, 0:w]
@@ -285,16 +299,7 @@ def test_parallel_windows_carry_only_the_frames_they_show():
 def test_decoding_ahead_and_out_of_order_requests_give_the_same_frames(tmp_path):
     from neurospatial.animation.render.raster import Compositor
 
-    frames, _ = _dot_frames(6)
-    path = _write_video(tmp_path / "dots.mp4", frames)
-    env = _env_for(80, 60)
-    times = np.arange(6) / 30.0
-    scene = build_scene(
-        env,
-        np.full((6, env.n_bins), np.nan),
-        overlays=[VideoOverlay(path, times=times, alpha=1.0)],
-        frame_times=times,
-    )
+    scene = _dot_file_scene(tmp_path, alpha=1.0)
     with Compositor(scene) as direct:  # render_frame's way: no frames announced
         assert direct._videos[0]._prefetch is None
         expected = [direct.frame(i).image for i in range(6)]
@@ -344,16 +349,7 @@ def test_a_failing_compositor_stops_its_decoding_thread(tmp_path, monkeypatch):
 
     from neurospatial.animation.render import raster
 
-    frames, _ = _dot_frames(6)
-    path = _write_video(tmp_path / "dots.mp4", frames)
-    env = _env_for(80, 60)
-    times = np.arange(6) / 30.0
-    scene = build_scene(
-        env,
-        np.full((6, env.n_bins), np.nan),
-        overlays=[VideoOverlay(path, times=times)],
-        frame_times=times,
-    )
+    scene = _dot_file_scene(tmp_path)
 
     def broken(*args, **kwargs):
         raise RuntimeError("layout failed")
