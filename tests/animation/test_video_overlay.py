@@ -17,7 +17,8 @@ from neurospatial.animation import (
     calibrate_video,
     render_frame,
 )
-from neurospatial.animation.video_io import VideoReader, probe_video
+from neurospatial.animation.video_probe import probe_video
+from neurospatial.animation.video_reader import VideoReader
 from tests.animation.helpers import decode_frames, red_centroid
 
 RECORDING = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openfield_m3v1.mp4"

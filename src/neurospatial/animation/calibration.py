@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from neurospatial.animation.errors import format_message, warn
 from neurospatial.animation.validation import as_float_array
-from neurospatial.animation.video_io import frame_size
+from neurospatial.animation.video_probe import frame_size
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment

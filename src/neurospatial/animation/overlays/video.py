@@ -15,7 +15,7 @@ from neurospatial.animation.calibration import VideoCalibration
 from neurospatial.animation.errors import format_message, warn
 from neurospatial.animation.overlays.base import Overlay, resolve_times
 from neurospatial.animation.validation import check_times
-from neurospatial.animation.video_io import frame_size, probe_video
+from neurospatial.animation.video_probe import frame_size, probe_video
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -48,7 +48,7 @@ class VideoLayer:
         self.mask = np.zeros((0, 0), dtype=bool)
         self._last: tuple[int, NDArray[np.uint8]] | None = None
         if "source" in ds.attrs:
-            from neurospatial.animation.video_io import VideoReader
+            from neurospatial.animation.video_reader import VideoReader
 
             # A small cache: an export reads each frame once, in order (the layer keeps
             # the last warped frame for repeats).

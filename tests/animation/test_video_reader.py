@@ -5,9 +5,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from neurospatial.animation import video_io
+from neurospatial.animation import video_reader
 from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
-from neurospatial.animation.video_io import VideoReader, decode_thread_type
+from neurospatial.animation.video_reader import VideoReader, decode_thread_type
 
 N_FRAMES = 320
 
@@ -90,7 +90,7 @@ def test_planned_irregular_frames_match_sequential_decoding(
 
 
 def test_seeks_are_frame_accurate(numbered_video, sequential, monkeypatch):
-    monkeypatch.setattr(video_io, "_MAX_SKIP", 2)  # every jump of more than 2 frames seeks
+    monkeypatch.setattr(video_reader, "MAX_SKIP", 2)  # every jump of more than 2 frames seeks
     reader = VideoReader(numbered_video, cache_size=1)
     for k in (49, 50, 51, 3, 299, 100, 101, 319, 1, 0, 150):
         np.testing.assert_array_equal(reader[k], sequential[k], err_msg=f"frame {k}")
@@ -154,7 +154,7 @@ def test_seeks_next_to_keyframes_are_frame_accurate(numbered_video, sequential, 
         rate = float(stream.time_base) * 30
         keys = [round(p.pts * rate) for p in container.demux(stream) if p.is_keyframe]
     assert len(keys) >= 4
-    monkeypatch.setattr(video_io, "_MAX_SKIP", 0)  # every read seeks
+    monkeypatch.setattr(video_reader, "MAX_SKIP", 0)  # every read seeks
     reader = VideoReader(numbered_video, cache_size=1)
     for key in keys[1:]:
         for k in (key - 2, key - 1, key, key + 1):
@@ -164,8 +164,8 @@ def test_seeks_next_to_keyframes_are_frame_accurate(numbered_video, sequential, 
 
 
 def test_a_seek_landing_after_the_target_goes_back(numbered_video, sequential, monkeypatch):
-    monkeypatch.setattr(video_io, "_SEEK_LEAD", -3.0)  # aim 3 frames late: keyframes overshoot
-    monkeypatch.setattr(video_io, "_MAX_SKIP", 0)
+    monkeypatch.setattr(video_reader, "SEEK_LEAD", -3.0)  # aim 3 frames late: keyframes overshoot
+    monkeypatch.setattr(video_reader, "MAX_SKIP", 0)
     reader = VideoReader(numbered_video, cache_size=1)
     for k in range(40, 60):
         np.testing.assert_array_equal(reader[k], sequential[k], err_msg=f"frame {k}")
@@ -187,7 +187,7 @@ def test_numbering_and_seeks_in_other_containers(tmp_path, monkeypatch, name, co
     path = _write_numbered(tmp_path / name, *codec)
     reader = VideoReader(path)
     assert [_frame_number(reader[k]) for k in range(N_FRAMES)] == list(range(N_FRAMES))
-    monkeypatch.setattr(video_io, "_MAX_SKIP", 0)  # every read seeks
+    monkeypatch.setattr(video_reader, "MAX_SKIP", 0)  # every read seeks
     seeking = VideoReader(path, cache_size=1)
     for k in (5, 30, 49, 50, 51, 299, 120, 319, 1, 0, 200):
         assert _frame_number(seeking[k]) == k, k

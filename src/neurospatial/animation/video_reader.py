@@ -1,9 +1,7 @@
-"""Reading behaviour video: metadata without decoding, frames on demand.
+"""Frames of a video file, decoded on demand with PyAV (FFmpeg's libraries).
 
-`probe_video` reads a file's size, frame count and rate with the ffmpeg that
-imageio-ffmpeg ships. `VideoReader` decodes in-process with PyAV (FFmpeg's
-libraries): reading in order keeps one decoder going; a jump backwards or far
-ahead seeks to the previous keyframe and decodes forward to the exact frame
+`VideoReader` reads in order with one decoder; a jump backwards or far ahead
+seeks to the previous keyframe and decodes forward to the exact frame
 (frame-accurate; tested against sequential decoding). When an export announces
 the frames it will read (`VideoReader.plan`), the decoder skips the
 non-reference frames nobody will see (inter-frame codecs still need every
@@ -15,10 +13,8 @@ recent frames. Nothing is decoded up front.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-import subprocess
 from collections import OrderedDict
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -29,30 +25,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
+from neurospatial.animation.video_probe import probe_video
+from neurospatial.animation.yuv import to_rgb
 
-__all__ = ["VideoInfo", "VideoReader", "frame_size", "probe_video"]
+__all__ = ["MAX_SKIP", "SEEK_LEAD", "VideoReader", "decode_thread_type"]
 
 #: Forward jumps up to this many frames are decoded through rather than sought.
-_MAX_SKIP = 90
+MAX_SKIP = 90
 
 #: A seek aims this many frames before the target frame's timestamp, then goes to the
 #: keyframe at or before that; it goes further back if it lands after the target.
-_SEEK_LEAD = 0.25
-
-#: Decoded formats converted here with OpenCV (BT.601): 8-bit planar YUV; others go
-#: through FFmpeg's converter.
-_PLANAR_YUV = {
-    "yuv420p": (2, 2, False),
-    "yuvj420p": (2, 2, True),
-    "yuv422p": (2, 1, False),
-    "yuvj422p": (2, 1, True),
-    "yuv444p": (1, 1, False),
-    "yuvj444p": (1, 1, True),
-}  # format -> (chroma x subsampling, chroma y subsampling, full range)
-
-#: Full ("pc", JPEG) range -> limited ("tv") range, for OpenCV's limited-range conversion.
-_LUMA_TO_TV = np.round(16 + np.arange(256) * 219 / 255).astype(np.uint8)
-_CHROMA_TO_TV = np.round(128 + (np.arange(256) - 128) * 224 / 255).astype(np.uint8)
+SEEK_LEAD = 0.25
 
 
 def decode_thread_type(n_cores: int | None = None) -> str:
@@ -64,152 +47,6 @@ def decode_thread_type(n_cores: int | None = None) -> str:
         n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         n_cores = n_cores or os.cpu_count() or 1
     return "NONE" if n_cores <= 2 else "AUTO"
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """Frame size (pixels), frame count and nominal frame rate of a video file."""
-
-    width: int
-    height: int
-    n_frames: int
-    fps: float
-
-
-def frame_size(source: object) -> tuple[int, int]:
-    """(width, height) of a video file or a frame array."""
-    if isinstance(source, str | os.PathLike):
-        info = probe_video(source)
-        return info.width, info.height
-    shape, dtype = getattr(source, "shape", None), getattr(source, "dtype", None)
-    if shape is None or dtype is None:
-        raise TypeError(
-            format_message(
-                f"source must be a video path or a frame array, got {type(source).__name__}.",
-                "only the frame size is needed, read from the file or the array shape.",
-                [
-                    "Pass the path to the video file (str or pathlib.Path).",
-                    "Pass frames as a uint8 array of shape (n_frames, height, width, 3).",
-                ],
-            )
-        )
-    if np.dtype(dtype) != np.uint8:
-        raise TypeError(
-            format_message(
-                f"source frames must have dtype uint8, got {dtype} (shape {tuple(shape)}).",
-                "video frames are 8-bit RGB images.",
-                [
-                    "Convert floats in [0, 1]: (frames * 255).round().astype(np.uint8).",
-                    "Convert other integers: np.clip(frames, 0, 255).astype(np.uint8).",
-                ],
-            )
-        )
-    if len(shape) not in (3, 4) or shape[-1] != 3 or 0 in tuple(shape):
-        raise ValueError(
-            format_message(
-                f"source frames have shape {tuple(shape)}; expected (n_frames, height, width, 3) "
-                "or (height, width, 3) with no empty axis.",
-                "frames are RGB images; the width and height are read from the shape.",
-                [
-                    "Stack grayscale frames to RGB: np.repeat(frames[..., None], 3, axis=-1).",
-                    "Drop an alpha channel: frames[..., :3].",
-                    "Pass the path of the video file instead.",
-                ],
-            )
-        )
-    return int(shape[-2]), int(shape[-3])
-
-
-def _decoded_frame_size(path: Path) -> tuple[int, int]:
-    """Read the displayed frame size from ffmpeg's stream description.
-
-    ffmpeg decodes a single frame into a null muxer; the size of the output
-    stream already accounts for rotation metadata, like decoded frames do.
-    """
-    import imageio_ffmpeg
-
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
-    command += ["-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, errors="replace", timeout=60, check=False
-        )
-    except subprocess.TimeoutExpired:
-        size, reason = None, "ffmpeg did not answer within 60 s."
-    else:
-        output = result.stderr.partition("\nOutput #0")[2]
-        found = re.search(r"Video: .*?, (\d+)x(\d+)[\s,\[]", output)
-        size = None if result.returncode or found is None else found.groups()
-        lines = result.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"ffmpeg exited with code {result.returncode}."
-    if size is None:
-        raise ValueError(
-            format_message(
-                f"Could not read the frame size of video {str(path)!r}: {reason}",
-                "the file is not a readable video (corrupt, truncated, not a video, or no "
-                "video stream), so it cannot be calibrated or drawn.",
-                [
-                    f"Check that the file plays: ffmpeg -i {str(path)!r} -f null -",
-                    "Re-encode it, e.g. ffmpeg -i in.avi -c:v libx264 -pix_fmt yuv420p out.mp4.",
-                    "Pass the frames as a uint8 array instead.",
-                ],
-            )
-        )
-    return int(size[0]), int(size[1])
-
-
-def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read a video's size, frame count and frame rate from its header (no decoding).
-
-    Results are cached per file (path, size and modification time), so building
-    an overlay and rendering it do not run ffmpeg twice.
-    """
-    path = Path(path)
-    if path.is_file():
-        stat = path.stat()
-        return _probe_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    return _probe(path)
-
-
-@functools.lru_cache(maxsize=64)
-def _probe_cached(path: str, size: int, mtime_ns: int) -> VideoInfo:
-    return _probe(Path(path))
-
-
-def _probe(path: Path) -> VideoInfo:
-    if not path.is_file():
-        raise FileNotFoundError(
-            format_message(
-                f"Video file not found: {str(path)!r}.",
-                "the video overlay reads frames from this file.",
-                [
-                    "Check the path (relative paths are relative to the working directory).",
-                    "Pass the frames as a uint8 array of shape (n_frames, H, W, 3) instead.",
-                ],
-            )
-        )
-    import cv2
-
-    width, height = _decoded_frame_size(path)  # as decoded: rotation metadata applied
-    capture = cv2.VideoCapture(str(path))
-    try:
-        n_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = float(capture.get(cv2.CAP_PROP_FPS))
-    finally:
-        capture.release()
-    if n_frames <= 0 or not fps > 0:
-        raise ValueError(
-            format_message(
-                f"Cannot read video {str(path)!r}: not a decodable video file "
-                f"(size {width}x{height}, {n_frames} frames, {fps:g} fps reported).",
-                "frames are decoded from the file; an unreadable or corrupt file has none.",
-                [
-                    "Check that the file is a complete video (try playing it).",
-                    "Re-encode it, e.g. ffmpeg -i in.avi -c:v libx264 -pix_fmt yuv420p out.mp4.",
-                ],
-            )
-        )
-    return VideoInfo(width=width, height=height, n_frames=n_frames, fps=fps)
 
 
 class VideoReader:
@@ -334,7 +171,7 @@ class VideoReader:
 
     def _reaches(self, index: int) -> bool:
         """Whether the running decoder produces `index` soon (else: seek)."""
-        if self._frames is None or not 0 < index - self._last <= _MAX_SKIP:
+        if self._frames is None or not 0 < index - self._last <= MAX_SKIP:
             return False
         return not self._skipping or index in self._plan
 
@@ -377,7 +214,7 @@ class VideoReader:
         def number(pts: int) -> int:
             return round((pts - origin) * base * fps)
 
-        back: float | None = _SEEK_LEAD  # frames before the target to seek to (None: no seek)
+        back: float | None = SEEK_LEAD  # frames before the target to seek to (None: no seek)
         while True:
             seek = index > 0 and back is not None
             if seek:
@@ -421,35 +258,7 @@ class VideoReader:
         """An av.VideoFrame as RGB(X) uint8, rotated as displayed, cropped, downsampled."""
         import cv2
 
-        width, height = frame.width, frame.height
-        layout = _PLANAR_YUV.get(frame.format.name)
-        if layout is not None and width % 2 == 0 and height % 2 == 0:
-            sx, sy, full = layout
-            full = full or frame.color_range == 2  # tagged full ("pc", JPEG) range
-            i420 = np.empty(width * height * 3 // 2, dtype=np.uint8)
-            y: Any = _plane(frame.planes[0])
-            u: Any = _plane(frame.planes[1])
-            v: Any = _plane(frame.planes[2])
-            if (sx, sy) != (2, 2):  # 4:4:4 or 4:2:2 -> 4:2:0, averaging
-                half = (width // 2, height // 2)
-                u = cv2.resize(u, half, interpolation=cv2.INTER_AREA)
-                v = cv2.resize(v, half, interpolation=cv2.INTER_AREA)
-            if full:
-                y, u, v = (
-                    cv2.LUT(y, _LUMA_TO_TV),
-                    cv2.LUT(u, _CHROMA_TO_TV),
-                    cv2.LUT(v, _CHROMA_TO_TV),
-                )
-            n = width * height
-            i420[:n].reshape(height, width)[...] = y
-            i420[n : n * 5 // 4].reshape(height // 2, width // 2)[...] = u
-            i420[n * 5 // 4 :].reshape(height // 2, width // 2)[...] = v
-            code = cv2.COLOR_YUV2RGBA_I420 if self._channels == 4 else cv2.COLOR_YUV2RGB_I420
-            image = cv2.cvtColor(i420.reshape(height * 3 // 2, width), code)
-        else:  # other formats (RGB, grey, 10-bit, odd sizes): FFmpeg's converter
-            image = frame.to_ndarray(format="rgb24")
-            if self._channels == 4:
-                image = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+        image: Any = to_rgb(frame, self._channels)
         turns = (int(getattr(frame, "rotation", 0) or 0) // 90) % 4  # counter-clockwise
         if turns:
             image = np.rot90(image, turns)
@@ -522,9 +331,3 @@ def _stream_facts(path: Path) -> _StreamFacts:
                 origin = int(first)
                 break
     return _StreamFacts(options, origin)
-
-
-def _plane(plane: Any) -> NDArray[np.uint8]:
-    """An av.VideoPlane as a (height, width) uint8 view (line padding dropped)."""
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
-    return rows[:, : plane.width]
