@@ -182,9 +182,9 @@ def build_demo_scene(n_frames: int = 300, seed: int = 0, camera: Path | None = N
     if camera is not None:
         video_times = write_camera_video(s, camera)
         corners_cm = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]])
-        # calibrate_video's pixel coordinates put pixel centres at +0.5 (OpenCV's at 0).
+        # The arena corners where the camera drew them (pixel centres at integers).
         calibration = calibrate_video(
-            camera, env, landmarks_px=_camera_px(corners_cm) + 0.5, landmarks_env=corners_cm
+            camera, env, landmarks_px=_camera_px(corners_cm), landmarks_env=corners_cm
         )
         video = VideoOverlay(
             camera, calibration=calibration, times=video_times, alpha=0.8, z_order="below"

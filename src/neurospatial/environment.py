@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -272,8 +271,8 @@ class Environment:
         show_colorbar: bool = True,
         progress: bool | None = None,
         **backend_options: Any,
-    ) -> Path:
-        """Animate per-bin values over time with behaviour overlays; write a file.
+    ) -> Any:
+        """Animate per-bin values over time with behaviour overlays.
 
         `build_scene` (validation, overlays, style) followed by `animate`
         (rendering). See `neurospatial.animation.build_scene` for `fields`,
@@ -283,8 +282,9 @@ class Environment:
 
         Returns
         -------
-        pathlib.Path
-            The written file.
+        pathlib.Path or object
+            The written file (``backend="video"``, ``"html"``, or ``"auto"`` with a
+            save_path), or the live backend's object to display.
 
         Examples
         --------

@@ -94,7 +94,7 @@ def test_subsample_frames_non_integer_ratio():
 
 
 def test_interp_time_equals_dataset_interp():
-    from neurospatial.animation.alignment import interp_time
+    from neurospatial.animation.interpolation import interp_time
 
     rng = np.random.default_rng(7)
     t = np.cumsum(rng.uniform(0.01, 0.03, 500))

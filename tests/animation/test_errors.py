@@ -228,14 +228,15 @@ def test_position_3d_in_2d_environment():
     rng = np.random.default_rng(20)
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 6, n_dims=3))
-    with pytest.raises(
-        ValueError, match=r"Overlay 'position': position data has shape \(6, 3\)"
-    ) as exc:
+    with pytest.raises(ValueError, match=r"^Overlay data has incorrect shape\.\n") as exc:
         build_scene(env, _fields(rng, env, 6), overlays=overlay)
     msg = str(exc.value)
-    assert "expected (n_samples, 2) for this 2D environment" in msg
-    assert "1. Pass data of shape (n_samples, 2) in environment units." in msg
-    _has_what_why_how(msg, 2)
+    assert "  Expected: (n_samples, 2) for 2D environment\n" in msg
+    assert "  Got: (6, 3) in overlay 'position' (position)" in msg
+    assert "WHY: coordinate dimensionality must match environment.n_dims = 2." in msg
+    assert "1. Keep the first 2 coordinate(s): data[:, :2]." in msg
+    assert "2. Pass data of shape (n_samples, 2) in environment units." in msg
+    _has_what_why_how(msg, 3)
 
 
 def test_position_1d_in_2d_environment():
@@ -243,7 +244,7 @@ def test_position_1d_in_2d_environment():
     env = _env2d(rng)
     overlay = PositionOverlay(rng.uniform(20, 80, 4), times=[0.0, 1.0, 2.0, 3.0])
     with pytest.raises(
-        ValueError, match=r"position data has shape \(4, 1\); expected \(n_samples, 2\) for this 2D"
+        ValueError, match=r"Expected: \(n_samples, 2\) for 2D environment\n  Got: \(4, 1\) in"
     ):
         build_scene(env, _fields(rng, env, 4), overlays=overlay, frame_times=[0.0, 1.0, 2.0, 3.0])
 
@@ -254,8 +255,7 @@ def test_position_2d_in_1d_environment():
     overlay = PositionOverlay(_inside(rng, 3))
     with pytest.raises(
         ValueError,
-        match=r"position data has shape \(3, 2\); expected \(n_samples, 1\) for this 1D "
-        r"environment",
+        match=r"Expected: \(n_samples, 1\) for 1D environment\n  Got: \(3, 2\) in overlay",
     ):
         build_scene(env, _fields(rng, env, 3), overlays=overlay)
 
@@ -266,8 +266,8 @@ def test_bodypart_3d_in_2d_environment_names_overlay():
     overlay = BodypartOverlay({"nose": _inside(rng, 5, 3), "tail": _inside(rng, 5, 3)})
     with pytest.raises(
         ValueError,
-        match=r"Overlay 'bodypart': position data has shape \(5, 3\) per keypoint; "
-        r"expected \(n_samples, 2\)",
+        match=r"Expected: \(n_samples, 2\) for 2D environment\n  Got: \(5, 3\) per keypoint in "
+        r"overlay 'bodypart'",
     ):
         build_scene(env, _fields(rng, env, 5), overlays=overlay)
 
@@ -278,8 +278,8 @@ def test_head_direction_3d_in_2d_environment():
     overlay = HeadDirectionOverlay(rng.normal(size=(5, 3)))
     with pytest.raises(
         ValueError,
-        match=r"Overlay 'head_direction': heading data has shape \(5, 3\); "
-        r"expected \(n_samples, 2\)",
+        match=r"Expected: \(n_samples, 2\) for 2D environment\n  Got: \(5, 3\) in overlay "
+        r"'head_direction' \(heading\)",
     ):
         build_scene(env, _fields(rng, env, 5), overlays=overlay)
 

@@ -135,7 +135,7 @@ def test_zarr_round_trip_is_lazy_and_identical(env2d, tmp_path):
     field = back["fields"]["field"]
     assert isinstance(field.data, da.Array)
     assert field.data.chunks[0][0] < n_frames  # chunked along time
-    assert back.attrs["schema_version"] == 1
+    assert back.attrs["schema_version"] == 2
     xr.testing.assert_allclose(field.load(), scene["fields"]["field"])
     assert scene_environment(back) == env2d
     ds = scene_overlays(back)["bodypart"]

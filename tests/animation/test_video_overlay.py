@@ -48,15 +48,15 @@ def _env_for(width_cm, height_cm, seed=0):
     return Environment.from_samples(pos, bin_size=2.0)
 
 
-def _dot_file_scene(tmp_path, **video):
-    """A 6-frame scene over a dot video file (no field data), one video frame each."""
-    frames, _ = _dot_frames(6)
+def _dot_file_scene(tmp_path, n=6, **video):
+    """An n-frame scene over a dot video file (no field data), one video frame each."""
+    frames, _ = _dot_frames(n)
     path = _write_video(tmp_path / "dots.mp4", frames)
     env = _env_for(80, 60)
-    times = np.arange(6) / 30.0
+    times = np.arange(n) / 30.0
     return build_scene(
         env,
-        np.full((6, env.n_bins), np.nan),
+        np.full((n, env.n_bins), np.nan),
         overlays=[VideoOverlay(path, times=times, **video)],
         frame_times=times,
     )
@@ -148,7 +148,7 @@ def test_synthetic_dot_and_position_marker_coincide_in_mp4(tmp_path):
     env = _env_for(80, 60)
     calibration = calibrate_video(path, env, cm_per_px=0.5)
     times = np.arange(len(frames)) / 30.0
-    world = calibration.transform_px_to_cm(centres + 0.5)  # pixel centres
+    world = calibration.transform_px_to_cm(centres)  # pixel centres
     overlays = [
         VideoOverlay(path, calibration=calibration, times=times, alpha=1.0),
         PositionOverlay(world, times=times, color="red", size=5.0),
@@ -190,7 +190,7 @@ def test_real_recording_lands_where_calibration_says():
     rng = np.random.default_rng(1)
     us = rng.integers(20, 620, 600)
     vs = rng.integers(20, 460, 600)
-    world = calibration.transform_px_to_cm(np.column_stack([us, vs]) + 0.5)
+    world = calibration.transform_px_to_cm(np.column_stack([us, vs]))
 
     def correlation(cal):
         video = VideoOverlay(RECORDING, calibration=cal, alpha=1.0)
@@ -257,7 +257,7 @@ def test_full_range_video_keeps_its_levels(tmp_path):
     np.testing.assert_allclose(stripes, levels, atol=6)
 
 
-def test_realigning_an_aligned_scene_keeps_video_frames():
+def test_an_aligned_scene_is_not_aligned_again_to_other_times():
     frames, _ = _dot_frames(6)
     env = _env_for(80, 60)
     video = VideoOverlay(frames, times=np.arange(6) * 0.1)
@@ -266,10 +266,14 @@ def test_realigning_an_aligned_scene_keeps_video_frames():
     )
     once = align_scene(scene)
     assert align_scene(once) is once
-    again = align_scene(once, frame_times=[0.1, 0.3, 0.5])
-    assert again["overlays/video"]["frame_index"].values.tolist() == [1, 3, 5]
+    assert align_scene(once, frame_times=[0.0, 0.2, 0.4]) is once  # the same times: exact
+    with pytest.raises(ValueError, match="already aligned") as exc:
+        align_scene(once, frame_times=[0.1, 0.3, 0.5])
+    assert "interpolate interpolated data" in str(exc.value)
     direct = align_scene(scene, frame_times=[0.1, 0.3, 0.5])
     assert direct["overlays/video"]["frame_index"].values.tolist() == [1, 3, 5]
+    part = align_scene(once, frames=[2, 0])  # selecting frames of an aligned scene is exact
+    assert part["overlays/video"]["frame_index"].values.tolist() == [4, 0]
 
 
 def test_no_video_before_its_first_frame():
@@ -283,32 +287,41 @@ def test_no_video_before_its_first_frame():
     assert index.tolist() == [-1, -1, 0, 3]
 
 
-def test_parallel_windows_carry_only_the_frames_they_show():
-    from neurospatial.animation.backends.video import _window
+def test_parallel_segments_carry_only_the_video_frames_they_show():
+    from neurospatial.animation.backends.video import segment_window
 
     frames, _ = _dot_frames(6)
     env = _env_for(80, 60)
-    scene = align_scene(
-        build_scene(env, np.zeros((6, env.n_bins)), overlays=[VideoOverlay(frames)])
-    )
-    window, lo = _window(scene, 4, 6)
+    scene = build_scene(env, np.zeros((6, env.n_bins)), overlays=[VideoOverlay(frames)])
+    window, lo = segment_window(scene, 4, 6)
     video = window["overlays/video"]
     assert lo == 4 and video.sizes["video_frame"] == 2
-    np.testing.assert_array_equal(video["frame"].values[video["frame_index"].values[1]], frames[5])
+    assert video["video_frame"].values.tolist() == [4, 5]
+    shown = video["frame"].sel(video_frame=video["frame_index"].values[1]).values
+    np.testing.assert_array_equal(shown, frames[5])
+    np.testing.assert_array_equal(render_frame(window, 1).image, render_frame(scene, 5).image)
+
+
+def _decoding_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "neurospatial-video"]
 
 
 def test_decoding_ahead_and_out_of_order_requests_give_the_same_frames(tmp_path):
     from neurospatial.animation.render.raster import Compositor
 
-    scene = _dot_file_scene(tmp_path, alpha=1.0)
+    n = 40  # more frames than the decode-ahead queue holds: its thread is still running
+    scene = _dot_file_scene(tmp_path, n=n, alpha=1.0)
     with Compositor(scene) as direct:  # render_frame's way: no frames announced
-        assert direct._videos[0]._prefetch is None
-        expected = [direct.frame(i).image for i in range(6)]
-    with Compositor(scene, frames=range(6)) as sequential:  # an export's way
-        assert sequential._videos[0]._prefetch is not None  # decoding before frame 0
-        for i in range(6):
+        assert not _decoding_threads()
+        expected = [direct.frame(i).image for i in range(n)]
+    with Compositor(scene, frames=range(n)) as sequential:  # an export's way
+        assert len(_decoding_threads()) == 1  # decoding before frame 0
+        for i in range(n):
             np.testing.assert_array_equal(sequential.frame(i).image, expected[i])
-    with Compositor(scene, frames=range(6)) as jumping:
+    assert not _decoding_threads()
+    with Compositor(scene, frames=range(n)) as jumping:
         for i in (4, 1, 5, 0):  # out of order: falls back to direct reads
             np.testing.assert_array_equal(jumping.frame(i).image, expected[i])
 
@@ -331,7 +344,7 @@ def test_video_pixels_are_bilinear_samples_at_the_calibrated_position():
     world = rng.uniform([15, 15], [65, 45], (300, 2))
     cols, rows = frame.world_to_px(world).round().T.astype(int)
     centres = np.linalg.solve(frame.transform, np.stack([cols, rows, np.ones_like(cols)]))
-    x, y = calibration.transform_cm_to_px(centres[:2].T).T - 0.5  # array coordinates
+    x, y = calibration.transform_cm_to_px(centres[:2].T).T  # array coordinates
     x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = (x - x0)[:, None], (y - y0)[:, None]
     f = frames[1].astype(float)
@@ -346,16 +359,14 @@ def test_video_pixels_are_bilinear_samples_at_the_calibrated_position():
 
 
 def test_a_failing_compositor_stops_its_decoding_thread(tmp_path, monkeypatch):
-    import threading
-
-    from neurospatial.animation.render import raster
+    from neurospatial.animation.render import raster, video_layer
 
     scene = _dot_file_scene(tmp_path)
 
     def broken(*args, **kwargs):
         raise RuntimeError("layout failed")
 
-    monkeypatch.setattr(raster, "build_chrome", broken)
+    monkeypatch.setattr(video_layer.VideoBlender, "place", broken)
     with pytest.raises(RuntimeError, match="layout failed"):
         raster.Compositor(scene, frames=range(6))  # decoding starts before the layout
-    assert not [t for t in threading.enumerate() if t.name == "neurospatial-video"]
+    assert not _decoding_threads()

@@ -6,7 +6,7 @@ Public API: overlay dataclasses, the xarray scene (`build_scene`, `align_scene`,
 
 from neurospatial.animation.alignment import align_scene, subsample_frames
 from neurospatial.animation.api import animate
-from neurospatial.animation.calibration import Affine2D, VideoCalibration, calibrate_video
+from neurospatial.animation.calibration import VideoCalibration, calibrate_video
 from neurospatial.animation.overlays import (
     BodypartOverlay,
     HeadDirectionOverlay,
@@ -15,6 +15,7 @@ from neurospatial.animation.overlays import (
 )
 from neurospatial.animation.render.raster import Frame, render_frame
 from neurospatial.animation.scene import build_scene, open_scene
+from neurospatial.animation.transforms import Affine2D
 
 __all__ = [
     "Affine2D",

@@ -1,13 +1,16 @@
-"""Temporal alignment: every overlay interpolated onto the frame times.
+"""Temporal alignment: overlays sampled at the frame times, for all frames or a window.
 
-Alignment is ``Dataset.interp(time=frame_times, assume_sorted=True)``: linear,
-NaN outside the overlay's own time range (never extrapolated). Headings are
-unit vectors, interpolated component-wise and renormalized (interpolation on
-the circle, no wrap-around jump).
+Each overlay kind aligns its own datasets (`OverlayKind.align`): positions and
+keypoints are interpolated linearly (``Dataset.interp(time=..., assume_sorted=True)``
+semantics, NaN outside the overlay's time range, never extrapolated), headings on
+the circle, videos to the nearest frame. A window of frames (``frames=``) reads only
+the source samples, and so only the stored chunks, that interpolating it needs, and
+gives exactly the values aligning every frame gives there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,14 +18,15 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
+from neurospatial.animation.overlays.base import kind_of
 from neurospatial.animation.scene import scene_overlays
 from neurospatial.animation.validation import check_overlap, check_rate, check_times
 
-__all__ = ["align_overlay", "align_scene", "subsample_frames"]
+__all__ = ["Window", "align_scene", "align_window", "subsample_frames"]
 
 
-def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
-    """Return a copy of `scene` with every overlay sampled at the frame times.
+def align_scene(scene: xr.DataTree, frame_times: Any = None, *, frames: Any = None) -> xr.DataTree:
+    """Return a scene with every overlay sampled at the frame times.
 
     Parameters
     ----------
@@ -31,20 +35,86 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
     frame_times : array-like of shape (n_frames,), optional
         New times for the frames (default: the scene's ``/fields`` times). The
         overlays' temporal overlap with them is checked again.
+    frames : slice or array of int, optional
+        Align only these frames (positions along the scene's time axis). Only the
+        field and overlay chunks that cover them are read (for interpolation, the
+        samples on either side too). The result equals aligning every frame and
+        then selecting these.
 
     Returns
     -------
     xr.DataTree
-        Same layout; every ``/overlays/<name>`` has ``time`` equal to the frame
-        times. Fields are untouched (still lazy when they were).
+        Same layout; every ``/overlays/<name>`` has ``time`` equal to the (selected)
+        frame times, and ``/fields`` has a ``frame`` coordinate: each frame's
+        position in `scene`. Fields are not loaded (still lazy when they were).
+
+    Raises
+    ------
+    ValueError
+        For an already aligned scene given other `frame_times`: its overlays are
+        samples at its frame times, and sampling those again would interpolate
+        interpolated data. Selecting `frames` of an aligned scene is exact.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurospatial import Environment
+    >>> from neurospatial.animation import PositionOverlay, build_scene
+    >>> env = Environment.from_samples(np.array([[0.0, 0.0], [10.0, 10.0]]), bin_size=5.0)
+    >>> overlay = PositionOverlay([[0.0, 0.0], [10.0, 10.0]], times=[0.0, 1.0])
+    >>> scene = build_scene(env, np.zeros((5, env.n_bins)), overlays=[overlay], fps=4)
+    >>> window = align_scene(scene, frames=slice(1, 3))
+    >>> window["overlays/position"]["position"].values.tolist()
+    [[2.5, 2.5], [5.0, 5.0]]
+    >>> window["fields"]["frame"].values.tolist()
+    [1, 2]
     """
-    if frame_times is None and scene.attrs.get("aligned"):
-        return scene  # already aligned to its own frame times
+    if scene.attrs.get("aligned") and frames is None and _same_times(scene, frame_times):
+        return scene  # already aligned to these frame times
+    return align_window(scene, frame_times, frames=frames).to_tree()
+
+
+@dataclass
+class Window:
+    """An aligned scene (or window of one) before it is assembled into a DataTree."""
+
+    attrs: dict[Any, Any]
+    fields: xr.Dataset
+    environment: xr.Dataset
+    overlays: dict[str, xr.Dataset]
+
+    def to_tree(self) -> xr.DataTree:
+        nodes: dict[str, xr.Dataset] = {
+            "/": xr.Dataset(attrs=self.attrs),
+            "/fields": self.fields,
+            "/environment": self.environment,
+        }
+        for name, ds in self.overlays.items():
+            nodes[f"/overlays/{name}"] = ds
+        return xr.DataTree.from_dict(nodes)
+
+
+def align_window(scene: xr.DataTree, frame_times: Any = None, *, frames: Any = None) -> Window:
+    """`align_scene` without assembling the DataTree (renderers use the parts)."""
     fields = scene["fields"].to_dataset()
     n_frames = fields.sizes["time"]
+    index = _selection(frames, n_frames)
+    if "frame" not in fields.coords:  # each frame's position in the scene being aligned
+        fields = fields.assign_coords(frame=("time", np.arange(n_frames)))
+    overlays = scene_overlays(scene)
+    environment = scene["environment"].to_dataset()
+    attrs = {**scene.attrs, "aligned": 1}
+    if scene.attrs.get("aligned"):
+        if not _same_times(scene, frame_times):
+            raise ValueError(_realign_message(scene))
+        return Window(
+            attrs,
+            fields.isel(time=index),
+            environment,
+            {name: ds.isel(time=index) for name, ds in overlays.items()},
+        )
     if frame_times is None:
         times = np.asarray(fields["time"].values, dtype=np.float64)
-        check_new = False
     else:
         times = check_times(frame_times, "frame_times")
         if len(times) != n_frames:
@@ -55,114 +125,69 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None) -> xr.DataTree:
                     ["Pass one time per frame.", "Omit frame_times to keep the scene's."],
                 )
             )
-        check_new = True
-    nodes: dict[str, xr.Dataset] = {
-        "/": xr.Dataset(attrs=dict(scene.attrs)),
-        "/fields": fields.assign_coords(time=times),
-        "/environment": scene["environment"].to_dataset(),
-    }
-    for name, ds in scene_overlays(scene).items():
+    selected = times[index]
+    aligned: dict[str, xr.Dataset] = {}
+    for name, ds in overlays.items():
         if ds.attrs.get("frame_locked"):
             ds = ds.assign_coords(time=times)  # 1:1 with frames, whatever their times
-        elif check_new:
+        elif frame_times is not None:
             check_overlap(name, ds["time"].values, times)
-        nodes[f"/overlays/{name}"] = align_overlay(ds, times)
-    aligned = xr.DataTree.from_dict(nodes)
-    aligned.attrs["aligned"] = 1
-    return aligned
+        aligned[name] = kind_of(ds).align(ds, selected)
+    return Window(attrs, fields.isel(time=index).assign_coords(time=selected), environment, aligned)
 
 
-def align_overlay(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
-    """Sample one overlay dataset at `frame_times` (linear; NaN outside its range)."""
-    if ds.attrs.get("kind") == "video":
-        return _align_video(ds, frame_times)
-    source = ds["time"].values
-    if len(source) == len(frame_times) and np.array_equal(source, frame_times):
-        return ds
-    if len(source) == 1:
-        # One sample: shown exactly at its time, nowhere else (nothing to interpolate).
-        return ds.reindex(time=frame_times)
-    aligned = interp_time(ds, frame_times)
-    if "heading" in aligned:
-        heading = aligned["heading"]
-        norm = ((heading**2).sum("space", skipna=False)) ** 0.5
-        aligned["heading"] = heading / norm.where(norm > 0)
-    return aligned
-
-
-def interp_time(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
-    """``ds.interp(time=frame_times, assume_sorted=True)``, computed with ``np.interp``.
-
-    Same result as `Dataset.interp` (linear, NaN outside the source range, never
-    extrapolated; checked by the tests), but `Dataset.interp` sends multi-column
-    data such as ``position(time, space)`` through scipy's ``interp1d`` at ~2.4x
-    the cost of ``np.interp`` per column. Lazy (dask) variables stay lazy.
-    """
-    source = np.asarray(ds["time"].values, dtype=np.float64)
-    n = len(frame_times)
-
-    def columns(values: NDArray[np.float64]) -> NDArray[np.float64]:
-        flat = values.reshape(-1, values.shape[-1])
-        out = np.empty((flat.shape[0], n))
-        for k, row in enumerate(flat):
-            out[k] = np.interp(frame_times, source, row, left=np.nan, right=np.nan)
-        return out.reshape(*values.shape[:-1], n)
-
-    data_vars = {}
-    for name, var in ds.data_vars.items():
-        if "time" not in var.dims:
-            data_vars[name] = var
-            continue
-        result = xr.apply_ufunc(
-            columns,
-            var.astype(np.float64, copy=False),
-            input_core_dims=[["time"]],
-            output_core_dims=[["new_time"]],
-            dask="parallelized",
-            output_dtypes=[np.float64],
-            dask_gufunc_kwargs={"output_sizes": {"new_time": n}, "allow_rechunk": True},
+def _selection(frames: Any, n_frames: int) -> slice | NDArray[np.intp]:
+    """`frames` as a slice with step 1 or an array of positions in [0, n_frames)."""
+    if frames is None:
+        return slice(0, n_frames)
+    if isinstance(frames, slice):
+        r = range(n_frames)[frames]
+        if r.step == 1:
+            return slice(r.start, r.stop)
+        return np.arange(r.start, r.stop, r.step, dtype=np.intp)
+    arr = np.atleast_1d(np.asarray(frames))
+    if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        raise TypeError(
+            format_message(
+                f"frames must be a slice or a 1D array of frame indices, got "
+                f"{type(frames).__name__} of shape {arr.shape} and dtype {arr.dtype}.",
+                "frames selects positions along the scene's time axis.",
+                ["Pass e.g. frames=slice(100, 200) or frames=np.array([3, 10, 42])."],
+            )
         )
-        data_vars[name] = result.rename(new_time="time").transpose(*var.dims)
-    coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
-    return xr.Dataset(data_vars, coords={**coords, "time": frame_times}, attrs=dict(ds.attrs))
-
-
-def _align_video(ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
-    """Nearest video frame within one video frame period (else -1: nothing drawn).
-
-    Returns ``frame_index(time)`` on the frame times; an array source keeps its
-    frames along ``video_frame`` (indexed, never copied per animation frame).
-    """
-    # An aligned dataset keeps the video's own timestamps (video_time), so it can be
-    # aligned again (new frame times, or a stored aligned scene).
-    realign = "video_time" in ds
-    source = np.asarray((ds["video_time"] if realign else ds["time"]).values, dtype=np.float64)
-    period = float(np.median(np.diff(source))) if len(source) > 1 else 0.0
-    right = np.clip(np.searchsorted(source, frame_times), 0, len(source) - 1)
-    left = np.clip(right - 1, 0, len(source) - 1)
-    nearest = np.where(
-        np.abs(source[left] - frame_times) <= np.abs(source[right] - frame_times), left, right
-    )
-    # Shown from the first frame's time until one period after the last frame's.
-    close = (frame_times >= source[0]) & (
-        np.abs(source[nearest] - frame_times) <= period * (1 + 1e-9)
-    )
-    aligned = xr.Dataset(
-        {
-            "frame_index": ("time", np.where(close, nearest, -1).astype(np.int64)),
-            "video_time": ("video_frame", source),
-        },
-        coords={"time": frame_times},
-        attrs=dict(ds.attrs),
-    )
-    if "frame" in ds:
-        frames = ds["frame"]
-        aligned["frame"] = (
-            frames if realign else frames.drop_vars("time").rename(time="video_frame")
+    bad = arr[(arr < -n_frames) | (arr >= n_frames)]
+    if len(bad):
+        raise IndexError(
+            format_message(
+                f"frames holds {len(bad)} index(es) outside the scene's {n_frames} frames, "
+                f"e.g. {bad[:5].tolist()}.",
+                f"valid frame indices are 0 .. {n_frames - 1} (negative ones count from the end).",
+                ["Clip the indices: frames = frames[(frames >= 0) & (frames < n_frames)]."],
+            )
         )
-    if "px_to_world" in ds:
-        aligned["px_to_world"] = ds["px_to_world"]
-    return aligned
+    return np.asarray(arr % max(n_frames, 1), dtype=np.intp)
+
+
+def _same_times(scene: xr.DataTree, frame_times: Any) -> bool:
+    if frame_times is None:
+        return True
+    current = np.asarray(scene["fields"]["time"].values, dtype=np.float64)
+    given = np.asarray(frame_times, dtype=np.float64)
+    return given.shape == current.shape and bool(np.array_equal(given, current))
+
+
+def _realign_message(scene: xr.DataTree) -> str:
+    return format_message(
+        "This scene is already aligned; it cannot be aligned to other frame_times.",
+        "its overlays hold samples at its own frame times; sampling them again at new "
+        "times would interpolate interpolated data and silently blur the behaviour.",
+        [
+            "Align the original scene instead (from build_scene or open_scene): "
+            "align_scene(scene, frame_times=new_times).",
+            "Select frames of the aligned scene, which is exact: "
+            "align_scene(aligned, frames=slice(start, stop)).",
+        ],
+    )
 
 
 def subsample_frames(fields: Any, *, source_fps: float, target_fps: float) -> Any:

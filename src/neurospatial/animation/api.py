@@ -8,7 +8,7 @@ from typing import Any
 
 import xarray as xr
 
-from neurospatial.animation.backends.registry import get_backend, resolve_backend
+from neurospatial.animation.backends.registry import resolve_backend
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.validation import check_rate
 
@@ -26,26 +26,29 @@ def animate(
     show_colorbar: bool = True,
     progress: bool | None = None,
     **backend_options: Any,
-) -> Path:
+) -> Any:
     """Render a scene (from `build_scene` or `open_scene`) with a backend.
 
     Parameters
     ----------
     scene : xr.DataTree
-    backend : {"auto", "video", "html"}
-        ``"auto"`` picks from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video,
-        ``.html`` -> html).
+    backend : str
+        ``"video"`` or ``"html"`` (file backends), a registered live backend, or
+        ``"auto"``: from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video,
+        ``.html`` -> html); without a save_path, the notebook player inside Jupyter
+        once one is registered; otherwise an error listing the backends.
     save_path : path
-        Output file; written atomically (nothing appears until it is complete).
+        Output file of a file backend; written atomically (nothing appears until it
+        is complete). Live backends take none.
     fps : float, optional
         Playback frame rate (default: the scene's ``fps``).
     dpi : float
         100 gives 800 x 600 pixels.
     n_workers : int
-        Processes rendering contiguous frame ranges in parallel.
+        File backends: processes rendering contiguous frame ranges in parallel.
     show_colorbar : bool
     progress : bool, optional
-        Progress bar; default on for long exports.
+        File backends: progress bar; default on for long exports.
     **backend_options
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
         HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` and ``preset``
@@ -53,29 +56,49 @@ def animate(
 
     Returns
     -------
-    pathlib.Path
-        The written file.
+    pathlib.Path or object
+        The written file (file backends), or the live backend's object.
     """
     path = Path(save_path) if save_path is not None else None
-    name = resolve_backend(backend, path)
+    spec = resolve_backend(backend, path)
+    rate = check_rate(scene.attrs["fps"] if fps is None else fps, "fps")
+    allowed = set(spec.options)
+    unknown = sorted(set(backend_options) - allowed)
+    if unknown:
+        raise TypeError(
+            format_message(
+                f"Unknown option(s) for the {spec.name} backend: {unknown}.",
+                f"each backend takes its own options; the {spec.name} backend takes "
+                f"{sorted(allowed)}.",
+                [
+                    f"Remove {unknown} or use one of {sorted(allowed)}.",
+                    "Check the spelling of the option names.",
+                ],
+            )
+        )
+    if spec.kind == "live":
+        if path is not None:
+            raise ValueError(
+                format_message(
+                    f"The {spec.name!r} backend is live (it returns an object to display), "
+                    f"but save_path={str(path)!r} was given.",
+                    "live backends do not write files.",
+                    [
+                        f"Drop save_path to show it: animate(scene, backend={spec.name!r}).",
+                        "Write a file with backend='video' or 'html' (or 'auto').",
+                    ],
+                )
+            )
+        return spec.load()(scene, fps=rate, dpi=dpi, show_colorbar=show_colorbar, **backend_options)
     if path is None:
         raise ValueError(
             format_message(
-                f"The {name!r} backend writes a file, but save_path is None.",
+                f"The {spec.name!r} backend writes a file, but save_path is None.",
                 "exports need a destination.",
                 ["Pass save_path, e.g. save_path='animation.mp4'."],
             )
         )
-    rate = check_rate(scene.attrs["fps"] if fps is None else fps, "fps")
-    backend_spec = get_backend(name)
-    allowed = set(backend_spec.options)
-    unknown = sorted(set(backend_options) - allowed)
-    if unknown:
-        raise TypeError(
-            f"Unknown option(s) for the {name} backend: {unknown}. "
-            f"{name.capitalize()} options: {sorted(allowed)}."
-        )
-    return backend_spec.exporter()(
+    return spec.load()(
         scene,
         path,
         fps=rate,

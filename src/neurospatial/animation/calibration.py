@@ -2,25 +2,20 @@
 
 A calibration is an affine map from video pixels to the environment's world
 coordinates, fitted once (`calibrate_video`) and stored with the video overlay.
-
-Coordinate conventions
-----------------------
-Pixel coordinates are ``(x, y) = (column, row)`` measured from the top-left
-corner of the image, and they are continuous: an image of ``W x H`` pixels spans
-``[0, W] x [0, H]``, and the centre of the pixel in column ``c``, row ``r`` is at
-``(c + 0.5, r + 0.5)``. Pixel ``y`` grows downwards.
-
-World coordinates are ``(x, y)`` with x to the right and y up, in environment
-units (the ``cm`` in names such as ``transform_px_to_cm`` stands for whatever
-``env.units`` is).
+Pixel and world conventions are those of ``transforms.py``: pixel ``(x, y) =
+(column, row)`` from the top-left, y down, pixel centres at integers (the image of
+``W x H`` pixels covers ``[-0.5, W - 0.5] x [-0.5, H - 0.5]``); world ``(x, y)``
+with y up, in environment units (the ``cm`` in names such as
+``transform_px_to_cm`` stands for whatever ``env.units`` is).
 
 Three ways to calibrate
 -----------------------
 ``scale_bar=((x1, y1), (x2, y2), length)``
     Two pixel points a known world distance apart. The scale is
-    ``s = length / |p2 - p1|`` (environment units per pixel) and the map is
-    ``x = s * x_px``, ``y = s * (H - y_px)``: uniform scale and a y flip, no
-    rotation, with the video's bottom-left corner at the world origin.
+    ``s = length / |p2 - p1|`` (environment units per pixel) and the video's
+    bottom-left corner sits at the world origin: the image covers
+    ``[0, s W] x [0, s H]``, so ``x = s (x_px + 0.5)`` and ``y = s (H - 0.5 - y_px)``
+    (uniform scale and a y flip, no rotation).
 ``cm_per_px=s``
     The same map with a known scale.
 ``landmarks_px=..., landmarks_env=...``
@@ -41,18 +36,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurospatial.animation.errors import format_message, warn
+from neurospatial.animation.transforms import Affine2D, image_box, pixel_to_world
 from neurospatial.animation.validation import as_float_array
 from neurospatial.animation.video_probe import frame_size
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
 
-__all__ = [
-    "RESIDUAL_WARN_FRACTION",
-    "Affine2D",
-    "VideoCalibration",
-    "calibrate_video",
-]
+__all__ = ["RESIDUAL_WARN_FRACTION", "VideoCalibration", "calibrate_video"]
 
 #: A landmark fit whose RMS residual exceeds this fraction of the environment's
 #: larger extent triggers a warning. 1% of a 100 cm arena is 1 cm: larger than
@@ -61,108 +52,6 @@ RESIDUAL_WARN_FRACTION = 0.01
 
 _LANDMARK_FITS = ("affine", "similarity")
 _DEGENERATE_RATIO = 1e-8  # smallest / largest singular value of centred landmarks
-
-
-# ----------------------------------------------------------------------- Affine2D
-@dataclass(frozen=True, eq=False)
-class Affine2D:
-    """A 2D affine map stored as a 3x3 homogeneous matrix.
-
-    Parameters
-    ----------
-    matrix : array-like of shape (3, 3)
-        Finite values with last row ``[0, 0, 1]``; a point ``(x, y)`` maps to
-        ``matrix @ [x, y, 1]``. Stored as a read-only float64 copy.
-
-    Examples
-    --------
-    >>> flip = Affine2D.scale(0.5, -0.5) @ Affine2D.translation(0, -48)
-    >>> flip([[0.0, 0.0], [64.0, 48.0]]).tolist()
-    [[0.0, 24.0], [32.0, 0.0]]
-    >>> flip.inverse()(flip([10.0, 20.0])).tolist()
-    [10.0, 20.0]
-    """
-
-    matrix: NDArray[np.float64]
-
-    def __post_init__(self) -> None:
-        m = np.array(as_float_array(self.matrix, "Affine2D matrix"))  # private copy
-        if m.shape != (3, 3):
-            raise ValueError(f"Affine2D matrix must have shape (3, 3), got {m.shape}.")
-        if not np.all(np.isfinite(m)):
-            raise ValueError(f"Affine2D matrix must be finite, got\n{m}.")
-        if not np.allclose(m[2], [0.0, 0.0, 1.0], rtol=0.0, atol=1e-12):
-            raise ValueError(f"Affine2D matrix must have last row [0, 0, 1], got {m[2].tolist()}.")
-        m[2] = [0.0, 0.0, 1.0]
-        m += 0.0  # -0.0 -> 0.0, so equal matrices hash equally
-        m.flags.writeable = False
-        object.__setattr__(self, "matrix", m)
-
-    @classmethod
-    def identity(cls) -> Affine2D:
-        return cls(np.eye(3))
-
-    @classmethod
-    def scale(cls, sx: float, sy: float | None = None) -> Affine2D:
-        """Scale by `sx` along x and `sy` (default: `sx`) along y."""
-        return cls(np.diag([sx, sx if sy is None else sy, 1.0]))
-
-    @classmethod
-    def translation(cls, tx: float, ty: float) -> Affine2D:
-        m = np.eye(3)
-        m[:2, 2] = tx, ty
-        return cls(m)
-
-    @property
-    def linear(self) -> NDArray[np.float64]:
-        """The 2x2 linear part (rotation, scale, shear, reflection)."""
-        return self.matrix[:2, :2]
-
-    def __call__(self, points: ArrayLike) -> NDArray[np.float64]:
-        """Map an array of shape (n, 2) (or one point of shape (2,)) of (x, y) points.
-
-        NaN points stay NaN, so trajectories with gaps can be mapped directly.
-        """
-        pts = as_float_array(points, "points")
-        if pts.shape[-1:] != (2,) or pts.ndim > 2:
-            raise ValueError(
-                f"Affine2D maps points of shape (n, 2) or (2,), got shape {pts.shape}."
-            )
-        return pts @ self.linear.T + self.matrix[:2, 2]
-
-    def __matmul__(self, other: object) -> Affine2D:
-        """Composition: ``(a @ b)(p) == a(b(p))``."""
-        if not isinstance(other, Affine2D):
-            return NotImplemented
-        return Affine2D(self.matrix @ other.matrix)
-
-    def inverse(self) -> Affine2D:
-        """The inverse map; ValueError if the linear part is (numerically) singular."""
-        linear = self.linear
-        if np.linalg.cond(linear) > 1e12:
-            raise ValueError(
-                f"Affine2D is singular (determinant {np.linalg.det(linear):.3g}) and has no "
-                f"inverse: it collapses the plane onto a line or a point.\n{self.matrix}"
-            )
-        inv = np.linalg.inv(linear)
-        m = np.eye(3)
-        m[:2, :2] = inv
-        m[:2, 2] = -inv @ self.matrix[:2, 2]
-        return Affine2D(m)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Affine2D):
-            return NotImplemented
-        return bool(np.array_equal(self.matrix, other.matrix))
-
-    def __hash__(self) -> int:
-        return hash(self.matrix.tobytes())
-
-    def __reduce__(self) -> tuple[type[Affine2D], tuple[NDArray[np.float64]]]:
-        return (type(self), (np.array(self.matrix),))
-
-    def __repr__(self) -> str:
-        return f"Affine2D(matrix={self.matrix.tolist()})"
 
 
 # ---------------------------------------------------------------- VideoCalibration
@@ -257,8 +146,9 @@ def calibrate_video(
 
     Give exactly one method: `scale_bar`, `landmarks_px` with `landmarks_env`,
     or `cm_per_px`. Pixel points are (x = column, y = row) from the image's
-    top-left corner, continuous (pixel centres at +0.5); world points are (x, y)
-    with y up, in environment units. Details are in the module docstring.
+    top-left, pixel centres at integers (the coordinates an image viewer or a pose
+    tracker reports for a pixel); world points are (x, y) with y up, in environment
+    units. Details are in the module docstring.
 
     Parameters
     ----------
@@ -300,8 +190,8 @@ def calibrate_video(
     >>> calibration = calibrate_video(frames, env, scale_bar=((0, 0), (8, 0), 4.0))
     >>> calibration.cm_per_px
     0.5
-    >>> calibration.transform_px_to_cm([0.0, 0.0]).tolist()  # top-left corner
-    [0.0, 24.0]
+    >>> calibration.transform_px_to_cm([[-0.5, -0.5], [0.0, 0.0]]).tolist()  # corner, centre
+    [[0.0, 24.0], [0.25, 23.75]]
     """
     _check_env(env)
     method = _choose_method(scale_bar, landmarks_px, landmarks_env, cm_per_px)
@@ -327,8 +217,8 @@ def calibrate_video(
     else:
         s = _bar_scale(scale_bar) if method == "scale_bar" else _positive(cm_per_px, "cm_per_px")
     width, height = frame_size(source)  # after the cheap checks: may run ffmpeg
-    if method != "landmarks":  # x = s * x_px, y = s * (height - y_px)
-        transform = Affine2D.scale(s, -s) @ Affine2D.translation(0.0, -height)
+    if method != "landmarks":  # the image covers [0, s * width] x [0, s * height]
+        transform = pixel_to_world((0.0, s * width, 0.0, s * height), image_box(width, height))
     calibration = VideoCalibration(transform, (width, height), rms)
     if rms is not None:
         _check_residual(rms, env, landmark_fit, len(px))
@@ -556,7 +446,8 @@ def _check_residual(rms: float, env: Environment, fit: str, n: int) -> None:
 
 def _check_coverage(calibration: VideoCalibration, env: Environment) -> None:
     width, height = calibration.frame_size_px
-    corners = np.array([[0.0, 0.0], [width, 0.0], [0.0, height], [width, height]])
+    left, top, right, bottom = image_box(width, height)
+    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]])
     world = calibration.transform_px_to_cm(corners)
     low, high = world.min(axis=0), world.max(axis=0)
     ranges = np.array(env.dimension_ranges)
@@ -564,7 +455,7 @@ def _check_coverage(calibration: VideoCalibration, env: Environment) -> None:
     # rotated frame covers less than its bounding box); half a pixel of slack.
     env_corners = np.array([[x, y] for x in ranges[0] for y in ranges[1]])
     px = calibration.transform_cm_to_px(env_corners)
-    if np.all(px >= -0.5) and np.all(px <= np.array([width, height]) + 0.5):
+    if np.all(px >= np.array([left, top]) - 0.5) and np.all(px <= np.array([right, bottom]) + 0.5):
         return
     axes = "; ".join(
         f"{axis}: environment [{ranges[d, 0]:.2f}, {ranges[d, 1]:.2f}], video "

@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
-from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
-from neurospatial.animation.overlays.base import Overlay
+from neurospatial.animation.overlays.base import Overlay, kind_of
 from neurospatial.animation.validation import (
-    check_bounds,
     check_names_exist,
     check_overlap,
     check_rate,
@@ -38,7 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "build_scene", "open_scene", "scene_environment", "scene_style"]
 
-SCHEMA_VERSION = 1
+#: 2: head-direction overlays store their anchor (``attrs["anchor"]``); version 1
+#: scenes are read and given the anchors the rule gives.
+SCHEMA_VERSION = 2
 SCENE_KIND = "neurospatial.scene"
 #: Target size of one stored field chunk (frames x bins x 8 bytes).
 _CHUNK_BYTES = 2**20
@@ -147,26 +147,44 @@ def build_scene(
     }
     named = _named(overlays)
     nodes["/"].attrs["overlays"] = json.dumps([name for name, _ in named])
+    datasets: dict[str, xr.Dataset] = {}
     for name, overlay in named:
         ds = overlay.to_dataset(frame_times=times)
-        if overlay.kind == "video":
-            ds = _check_video(name, ds, env)
-        _check_against_env(name, ds, env)
+        ds = kind_of(ds).check(name, ds, env)
         if overlay.has_own_times():
             check_overlap(name, ds["time"].values, times)
         else:
             ds.attrs["frame_locked"] = 1  # one sample per frame: follows new frame times
-        nodes[f"/overlays/{name}"] = ds
+        datasets[name] = ds
+    for name, ds in _linked(datasets).items():
+        nodes[f"/overlays/{name}"] = _chunked(ds)
     return xr.DataTree.from_dict(nodes)
 
 
-def open_scene(path: str | os.PathLike[str]) -> xr.DataTree:
-    """Open a scene written with ``scene.to_zarr(path)``, lazily (dask-backed)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No scene at {path!r}: the path does not exist.")
+def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
+    """Open a scene written with ``scene.to_zarr(path)``, lazily (dask-backed).
+
+    Parameters
+    ----------
+    path : path or zarr store
+        The store's root folder, or any zarr store object (e.g. a
+        ``zarr.storage.FsspecStore`` for remote data).
+    """
+    where: Any = os.fspath(path) if isinstance(path, str | os.PathLike) else path
+    label = where if isinstance(where, str) else type(where).__name__
+    if isinstance(where, str) and not os.path.exists(where):
+        raise FileNotFoundError(
+            format_message(
+                f"No scene at {label!r}: the path does not exist.",
+                "open_scene reads a zarr store written by scene.to_zarr(path).",
+                [
+                    "Check the path (relative paths are relative to the working directory).",
+                    "Write the scene first: build_scene(...).to_zarr(path, consolidated=False).",
+                ],
+            )
+        )
     not_a_scene = format_message(
-        f"{path!r} is not a neurospatial scene.",
+        f"{label!r} is not a neurospatial scene.",
         f"a scene is a zarr store whose root has attrs kind={SCENE_KIND!r} and a schema_version.",
         [
             "Write scenes with build_scene(...).to_zarr(path).",
@@ -174,7 +192,7 @@ def open_scene(path: str | os.PathLike[str]) -> xr.DataTree:
         ],
     )
     try:
-        tree = xr.open_datatree(path, engine="zarr", chunks={}, consolidated=False)
+        tree = xr.open_datatree(where, engine="zarr", chunks={}, consolidated=False)
     except Exception as exc:  # zarr/xarray raise many types for "not a store"
         raise ValueError(not_a_scene) from exc
     if tree.attrs.get("kind") != SCENE_KIND or "fields" not in tree.children:
@@ -182,9 +200,17 @@ def open_scene(path: str | os.PathLike[str]) -> xr.DataTree:
     version = int(tree.attrs.get("schema_version", -1))
     if version > SCHEMA_VERSION:
         raise ValueError(
-            f"{path!r} has scene schema version {version}, newer than this neurospatial "
-            f"supports ({SCHEMA_VERSION}). Upgrade neurospatial to read it."
+            format_message(
+                f"{label!r} has scene schema version {version}, newer than this neurospatial "
+                f"supports ({SCHEMA_VERSION}).",
+                "a newer version of neurospatial wrote it, and may store things this one "
+                "cannot draw correctly.",
+                ["Upgrade neurospatial: pip install --upgrade neurospatial."],
+            )
         )
+    if version < 2 and "overlays" in tree.children:  # decisions later versions store
+        for name, ds in _linked(scene_overlays(tree)).items():
+            tree["overlays"][name].attrs.update(ds.attrs)
     return tree
 
 
@@ -386,58 +412,17 @@ def _check_cmap(cmap: Any) -> None:
         )
 
 
-def _check_video(name: str, ds: xr.Dataset, env: Environment) -> xr.Dataset:
-    """Video needs a 2D environment; without a calibration it is stretched over it."""
-    if env.n_dims != 2:
-        raise ValueError(
-            format_message(
-                f"VideoOverlay requires 2D environment; overlay {name!r} was given a "
-                f"{env.n_dims}D environment (env.n_dims = {env.n_dims}).",
-                "video frames are images of a plane; they cannot be placed on a 1D track "
-                "or in a 3D volume.",
-                [
-                    "Build a 2D environment from the (x, y) positions.",
-                    "Drop the VideoOverlay for this environment.",
-                ],
-            )
-        )
-    if env.layout != "grid":
-        from neurospatial.animation.errors import warn
+def _linked(datasets: dict[str, xr.Dataset]) -> dict[str, xr.Dataset]:
+    """Each overlay related to the others by its kind (e.g. a heading's anchor)."""
+    return {name: kind_of(ds).link(name, ds, datasets) for name, ds in datasets.items()}
 
-        warn(
-            f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a grid; "
-            "the video is aligned to its bounding box, so alignment is approximate."
-        )
-    if "px_to_world" not in ds:
-        width, height = json.loads(ds.attrs["frame_size_px"])
-        crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
-        (x0, x1), (y0, y1) = env.dimension_ranges
-        sx, sy = (x1 - x0) / crop[2], (y1 - y0) / crop[3]
-        matrix = np.array(
-            [[sx, 0.0, x0 - sx * crop[0]], [0.0, -sy, y1 + sy * crop[1]], [0.0, 0.0, 1.0]]
-        )
-        ds = ds.assign(px_to_world=(("affine_row", "affine_col"), matrix))
-        ds.attrs["calibration"] = "stretched over the environment's bounding box"
+
+def _chunked(ds: xr.Dataset) -> xr.Dataset:
+    """Store chunks of about `_CHUNK_BYTES` along time, so reading a window of frames
+    reads a few chunks, not the whole overlay (in-memory variables only)."""
+    for var in ds.data_vars.values():
+        if var.dims[:1] == ("time",) and not _is_dask(var.data):
+            per_sample = var.dtype.itemsize * int(np.prod(var.shape[1:], dtype=np.int64))
+            per_chunk = max(1, min(var.shape[0], _CHUNK_BYTES // max(per_sample, 1)))
+            var.encoding["chunks"] = (per_chunk, *var.shape[1:])
     return ds
-
-
-def _check_against_env(name: str, ds: xr.Dataset, env: Environment) -> None:
-    """Dimension count and bounds of an overlay dataset against the environment."""
-    n_space = ds.sizes.get("space")
-    if n_space is not None and n_space != env.n_dims:
-        var = next(v for v in ("position", "heading") if v in ds)
-        per = " per keypoint" if "keypoint" in ds.dims else ""
-        raise ValueError(
-            format_message(
-                f"Overlay {name!r}: {var} data has shape ({ds.sizes['time']}, {n_space}){per}; "
-                f"expected (n_samples, {env.n_dims}) for this {env.n_dims}D environment.",
-                "overlay coordinates must have one column per environment dimension.",
-                [
-                    f"Pass data of shape (n_samples, {env.n_dims}) in environment units.",
-                    "Check that the overlay belongs to this environment.",
-                ],
-            )
-        )
-    if "position" in ds:
-        values: NDArray[np.float64] = np.moveaxis(ds["position"].values, 1, -1)
-        check_bounds(name, values, env.dimension_ranges, env.units)

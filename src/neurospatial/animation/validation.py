@@ -26,6 +26,7 @@ __all__ = [
     "check_overlap",
     "check_positive",
     "check_rate",
+    "check_space",
     "check_times",
 ]
 
@@ -283,4 +284,29 @@ def check_bounds(
         f"{len(pts)}) are outside environment bounds ({units}). {axes}. Out-of-bounds "
         "points are still drawn where they fall. Check that units (e.g. mm vs cm) and "
         "calibration match the environment."
+    )
+
+
+def check_space(name: str, var: Any, n_dims: int) -> None:
+    """The ``space`` size of an overlay variable must be the environment's n_dims."""
+    n_space = var.sizes.get("space")
+    if n_space is None or n_space == n_dims:
+        return
+    per = " per keypoint" if "keypoint" in var.dims else ""
+    how = [
+        f"Pass data of shape (n_samples, {n_dims}) in environment units.",
+        f"Recreate the environment from {n_space}D positions: "
+        "Environment.from_samples(positions, bin_size=...).",
+    ]
+    if n_space > n_dims:
+        how.insert(0, f"Keep the first {n_dims} coordinate(s): data[:, :{n_dims}].")
+    raise ValueError(
+        format_message(
+            "Overlay data has incorrect shape.\n"
+            f"  Expected: (n_samples, {n_dims}) for {n_dims}D environment\n"
+            f"  Got: ({var.sizes['time']}, {n_space}){per} in overlay {name!r} "
+            f"({var.name})",
+            f"coordinate dimensionality must match environment.n_dims = {n_dims}.",
+            how,
+        )
     )

@@ -10,7 +10,8 @@ from neurospatial.animation import (
     render_frame,
 )
 from neurospatial.animation.render.chrome import figure_size
-from neurospatial.animation.render.raster import KEYPOINT_PALETTE, Compositor, keypoint_colors
+from neurospatial.animation.render.layers import KEYPOINT_PALETTE, keypoint_colors
+from neurospatial.animation.render.raster import Compositor
 from tests.animation.helpers import red_centroid, square_env
 
 

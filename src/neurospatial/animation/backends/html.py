@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from neurospatial.animation.alignment import align_scene
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.video import DEFAULT_PRESET, export_video
 from neurospatial.animation.errors import format_message
@@ -79,8 +78,7 @@ def export_html(
             )
         )
     check_destination(save_path)
-    aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
-    n_frames = aligned["fields"].sizes["time"]
+    n_frames = scene["fields"].sizes["time"]
     long = n_frames > LONG_ANIMATION_FRAMES
     crf = crf if crf is not None else (HTML_CRF if long else SHORT_HTML_CRF)
     preset = preset if preset is not None else (HTML_PRESET if long else DEFAULT_PRESET)
@@ -92,12 +90,12 @@ def export_html(
         "preset": preset,
     }
     if n_frames > 5 * _SAMPLE_FRAMES:
-        estimate = estimate_html_mb(aligned, **options)
+        estimate = estimate_html_mb(scene, **options)
         if estimate > max_html_mb:
             raise ValueError(_too_big(n_frames, estimate, max_html_mb, dpi, fps, estimated=True))
     with tempfile.TemporaryDirectory(dir=save_path.parent, prefix=".html-") as tmp:
         mp4 = export_video(
-            aligned, Path(tmp) / "frames.mp4", n_workers=n_workers, progress=progress, **options
+            scene, Path(tmp) / "frames.mp4", n_workers=n_workers, progress=progress, **options
         )
         data = mp4.read_bytes()
     size_mb = _html_bytes(len(data), n_frames) / 1e6
@@ -106,12 +104,12 @@ def export_html(
     from neurospatial.animation.render.chrome import figure_size
 
     width, height = figure_size(dpi)
-    title = str(aligned.attrs.get("title", ""))
+    title = str(scene.attrs.get("title", ""))
     page = build_html(
         data,
         title=title or "neurospatial animation",
         show_heading=not title,  # a scene's own title is drawn in every frame already
-        frame_times=np.asarray(aligned["fields"]["time"].values, dtype=float).tolist(),
+        frame_times=np.asarray(scene["fields"]["time"].values, dtype=float).tolist(),
         fps=fps,
         width=width,
         height=height,
@@ -125,12 +123,12 @@ def export_html(
 def estimate_html_mb(scene: xr.DataTree, **options: Any) -> float:
     """Estimated HTML size in MB: a contiguous window of frames from the middle of
     the animation is rendered and encoded with the export's settings."""
-    from neurospatial.animation.backends.video import _window
+    from neurospatial.animation.backends.video import segment_window
 
     n_frames = scene["fields"].sizes["time"]
     start = max(0, n_frames // 2 - _SAMPLE_FRAMES // 2)
     stop = min(n_frames, start + _SAMPLE_FRAMES)
-    window, lo = _window(scene, start, stop)
+    window, lo = segment_window(scene, start, stop)
     with tempfile.TemporaryDirectory(prefix="neurospatial-estimate-") as tmp:
         sample = export_video(window, Path(tmp) / "sample.mp4", progress=False, **options)
         per_frame = sample.stat().st_size / (stop - lo)

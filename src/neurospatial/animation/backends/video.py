@@ -22,13 +22,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from neurospatial.animation.alignment import align_scene
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.ffmpeg import CODECS, Encoder, concat_segments
 from neurospatial.animation.errors import format_message
-from neurospatial.animation.scene import scene_overlays
 
-__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "export_video"]
+__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "export_video", "segment_window"]
 
 DEFAULT_PRESET = "ultrafast"
 DEFAULT_CRF = 23
@@ -97,8 +95,7 @@ def export_video(
             )
         )
     check_destination(save_path)
-    aligned = scene if scene.attrs.get("aligned") else align_scene(scene)
-    n_frames = aligned["fields"].sizes["time"]
+    n_frames = scene["fields"].sizes["time"]
     settings = {
         "fps": float(fps),
         "dpi": dpi,
@@ -111,13 +108,13 @@ def export_video(
     with atomic_path(save_path) as tmp:
         if n_workers == 1:
             with _progress_bar(n_frames, show) as tick:
-                _encode_window(aligned, 0, n_frames, tmp, settings, tick)
+                _encode_frames(scene, 0, n_frames, tmp, settings, tick)
         else:
-            _encode_parallel(aligned, n_frames, n_workers, tmp, settings, show)
+            _encode_parallel(scene, n_frames, n_workers, tmp, settings, show)
     return save_path
 
 
-def _encode_window(
+def _encode_frames(
     scene: xr.DataTree,
     start: int,
     stop: int,
@@ -125,7 +122,7 @@ def _encode_window(
     settings: dict[str, Any],
     tick: Callable[[int], None] | None = None,
 ) -> None:
-    """Render frames [start, stop) of an aligned scene (or window) into `path`."""
+    """Render frames [start, stop) of a scene (aligned window by window) into `path`."""
     from neurospatial.animation.render.raster import Compositor
 
     compositor = Compositor(
@@ -148,32 +145,24 @@ def _encode_window(
         encoder.stream(compositor.render, range(start, stop), compositor.new_canvas, tick)
 
 
-def _window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTree, int]:
-    """Frames [lo, stop) of an aligned scene, lo leaving room for the longest trail."""
-    overlays = scene_overlays(scene)
-    history = max((int(ds.attrs.get("trail_length", 0)) for ds in overlays.values()), default=0)
-    lo = max(0, start - history)
-    nodes: dict[str, xr.Dataset] = {
-        "/": xr.Dataset(attrs=dict(scene.attrs)),
-        "/fields": scene["fields"].to_dataset().isel(time=slice(lo, stop)),
-        "/environment": scene["environment"].to_dataset(),
-    }
-    for name, ds in overlays.items():
-        part = ds.isel(time=slice(lo, stop))
-        if "frame" in part:  # an in-memory video: send only the frames this window shows
-            index = part["frame_index"].values
-            used = np.unique(index[index >= 0])
-            part = part.isel(video_frame=used)
-            part["frame_index"] = ("time", np.where(index >= 0, np.searchsorted(used, index), -1))
-        nodes[f"/overlays/{name}"] = part
-    return xr.DataTree.from_dict(nodes), lo
+def segment_window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTree, int]:
+    """Frames [lo, stop) of a scene aligned, lo leaving room for the longest trail,
+    reduced to what drawing them needs (`OverlayKind.pack`); and lo."""
+    from neurospatial.animation.alignment import align_window
+    from neurospatial.animation.overlays.base import kind_of
+    from neurospatial.animation.render.model import history_frames
+
+    lo = max(0, start - history_frames(scene))
+    window = align_window(scene, frames=slice(lo, stop))
+    window.overlays = {name: kind_of(ds).pack(ds) for name, ds in window.overlays.items()}
+    return window.to_tree(), lo
 
 
 def _render_segment(
     payload: bytes, start: int, stop: int, path: str, settings: dict[str, Any]
 ) -> str:
     window, lo = pickle.loads(payload)
-    _encode_window(window, start - lo, stop - lo, Path(path), settings)
+    _encode_frames(window, start - lo, stop - lo, Path(path), settings)
     return path
 
 
@@ -194,7 +183,7 @@ def _encode_parallel(
         segments = []
         for k in range(n_workers):
             start, stop = int(bounds[k]), int(bounds[k + 1])
-            payload = _pickle_payload(_window(scene, start, stop), n_workers)
+            payload = _pickle_payload(segment_window(scene, start, stop), n_workers)
             segment = Path(tmpdir) / f"segment{k:04d}{out.suffix}"
             segments.append(segment)
             tasks.append(

@@ -1,13 +1,19 @@
-"""Common machinery of overlay dataclasses.
+"""Common machinery of overlays: the dataclasses users build, and the kinds.
 
-An overlay validates its own input at construction (types, shapes, finite
-values, monotonic times, colours, sizes) and converts to an ``xr.Dataset`` with
-`to_dataset`. Checks that need the environment or the frame times (dimension
-count, bounds, 1:1 length, temporal overlap) happen in `build_scene`.
+An overlay dataclass validates its own input at construction (types, shapes,
+finite values, monotonic times, colours, sizes) and converts to an ``xr.Dataset``
+with `to_dataset`. Everything after that works on datasets (which is what a scene
+stores), through the dataset's kind: one `OverlayKind` per overlay kind, defined
+in that kind's module, says how its datasets are checked against the environment
+(`check`), linked to other overlays (`link`), sampled at frame times (`align`),
+how many earlier frames a frame draws (`history`), which layers a frame shows
+(`layers`) and what a parallel worker needs (`pack`). Adding a kind is one module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -18,7 +24,19 @@ from neurospatial.animation.errors import format_message
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["Overlay", "color_attr", "resolve_times", "space_coord"]
+    from neurospatial.animation.render.layers import Layer
+    from neurospatial.environment import Environment
+
+__all__ = [
+    "LayerContext",
+    "Overlay",
+    "OverlayKind",
+    "color_attr",
+    "kind_of",
+    "register_kind",
+    "resolve_times",
+    "space_coord",
+]
 
 SPACE = ("x", "y", "z")
 
@@ -90,3 +108,128 @@ def color_attr(color: Any) -> str:
     from matplotlib.colors import to_hex
 
     return str(to_hex(color, keep_alpha=True))
+
+
+# ------------------------------------------------------------------------ kinds
+@dataclass
+class LayerContext:
+    """What a kind's layer builder may know beyond its own window of data.
+
+    Attributes
+    ----------
+    n_dims : int
+        The environment's dimension count (1D points are lifted onto the strip).
+    frames : ndarray of int
+        Global frame index of each frame of the window.
+    centre : ndarray of shape (2,)
+        The environment's centre (world, lifted).
+    anchors : dict of str -> ndarray of shape (n_window, 2)
+        Per overlay that can anchor others (`OverlayKind.anchor`), its anchor point
+        per frame of the window (world, lifted).
+    has_video_below : bool
+        A video is drawn under the field.
+    """
+
+    n_dims: int
+    frames: NDArray[np.int64]
+    centre: NDArray[np.float64]
+    anchors: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    has_video_below: bool = False
+
+
+#: A kind's layers for one window: local frame position -> that frame's layers.
+LayerBuilder = Callable[[int], "list[Layer]"]
+
+
+class OverlayKind:
+    """How the datasets of one overlay kind are checked, aligned and drawn.
+
+    Subclasses live in their kind's module and register with `register_kind`;
+    `kind_of(ds)` finds the kind of a dataset from ``ds.attrs["kind"]``.
+    """
+
+    name: ClassVar[str]
+    #: The variable holding coordinates in space (checked against the environment).
+    space_variable: ClassVar[str | None] = None
+    #: The variable holding positions (bounds-checked, used as anchors).
+    position_variable: ClassVar[str | None] = None
+    #: Variables a window's layers read (loaded at once, per window).
+    load_variables: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, name: str, ds: xr.Dataset, env: Environment) -> xr.Dataset:
+        """Build-time checks against the environment; may return an amended dataset."""
+        from neurospatial.animation.validation import check_bounds, check_space
+
+        if self.space_variable is not None:
+            check_space(name, ds[self.space_variable], env.n_dims)
+        if self.position_variable is not None:
+            values: NDArray[np.float64] = np.moveaxis(ds[self.position_variable].values, 1, -1)
+            check_bounds(name, values, env.dimension_ranges, env.units)
+        return ds
+
+    def link(self, name: str, ds: xr.Dataset, datasets: Mapping[str, xr.Dataset]) -> xr.Dataset:
+        """Relate this overlay to the others of the scene (all of them, in drawing
+        order) at build time; decisions are stored in attrs."""
+        return ds
+
+    def align(self, ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
+        """The dataset sampled at `frame_times` (linear, NaN outside its time range).
+
+        Only the source samples the frame times need are read (`source_window`), so
+        aligning a window of frames reads only the chunks that cover it.
+        """
+        from neurospatial.animation.interpolation import interp_time, source_window
+
+        source = np.asarray(ds["time"].values, dtype=np.float64)
+        if len(source) == 1:  # one sample: shown exactly at its time, nowhere else
+            return ds.reindex(time=frame_times)
+        return interp_time(ds.isel(time=source_window(source, frame_times)), frame_times)
+
+    def history(self, ds: Any) -> int:
+        """How many earlier frames a frame's layers use (a trail's length)."""
+        return 0
+
+    def anchor(self, values: Mapping[str, NDArray[Any]]) -> NDArray[np.float64] | None:
+        """Per frame, the point other overlays may be anchored at (None: cannot anchor)."""
+        return None
+
+    def layers(
+        self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext
+    ) -> LayerBuilder:
+        """The layer builder of an aligned window: ``builder(k)`` gives the layers of
+        the window's k-th frame. `values` holds the window's variables, loaded."""
+        raise NotImplementedError
+
+    def pack(self, ds: xr.Dataset) -> xr.Dataset:
+        """An aligned window reduced to what drawing it needs (sent to workers)."""
+        return ds
+
+
+_KINDS: dict[str, OverlayKind] = {}
+
+
+def register_kind(kind: OverlayKind) -> OverlayKind:
+    """Register an overlay kind under ``kind.name`` (datasets carry it in attrs)."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(ds: Any) -> OverlayKind:
+    """The kind of an overlay dataset (or scene node), from ``ds.attrs["kind"]``."""
+    import neurospatial.animation.overlays  # noqa: F401  (registers the built-in kinds)
+
+    name = ds.attrs.get("kind")
+    kind = _KINDS.get(str(name))
+    if kind is None:
+        raise ValueError(
+            format_message(
+                f"Unknown overlay kind {name!r} in a scene.",
+                "every overlay dataset names its kind in attrs['kind'], which says how it is "
+                "aligned and drawn.",
+                [
+                    f"Known kinds: {sorted(_KINDS)}.",
+                    "Upgrade neurospatial if the scene was written by a newer version.",
+                ],
+            )
+        )
+    return kind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -10,7 +11,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.overlays.base import (
+    LayerBuilder,
+    LayerContext,
+    Overlay,
+    OverlayKind,
+    color_attr,
+    register_kind,
+    resolve_times,
+    space_coord,
+)
 from neurospatial.animation.validation import (
     as_float_array,
     check_color,
@@ -23,7 +33,7 @@ from neurospatial.animation.validation import (
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["BodypartOverlay"]
+__all__ = ["BodypartKind", "BodypartOverlay"]
 
 
 @dataclass
@@ -202,3 +212,61 @@ class BodypartOverlay(Overlay):
             },
             attrs=attrs,
         )
+
+
+class BodypartKind(OverlayKind):
+    """``position(time, space, keypoint)`` and ``skeleton(edge, end)``: keypoints
+    coloured per keypoint (attrs ``colors``, else `keypoint_colors`), skeleton edges
+    drawn only where both ends are present."""
+
+    name = "bodypart"
+    space_variable = "position"
+    position_variable = "position"
+    load_variables = ("position",)
+
+    def anchor(self, values: Mapping[str, NDArray[Any]]) -> NDArray[np.float64]:
+        """The keypoints' centroid (the present ones), per frame."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # frames with no keypoint
+            return np.asarray(np.nanmean(values["position"], axis=-1), dtype=np.float64)
+
+    def layers(
+        self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext
+    ) -> LayerBuilder:
+        from neurospatial.animation.render.layers import (
+            KEYPOINT_SIZE_PT,
+            keypoint_colors,
+            lift,
+            points_layer,
+            segments_layer,
+        )
+
+        pos = lift(np.moveaxis(values["position"], 1, -1), ctx.n_dims)  # (n, keypoint, 2)
+        valid = np.all(np.isfinite(pos), axis=-1)
+        names = [str(k) for k in ds["keypoint"].values]
+        given = json.loads(ds.attrs.get("colors", "{}"))
+        auto = keypoint_colors(names)
+        colors = np.array([given.get(n, auto[n]) for n in names], dtype=object)
+        labels = np.array(names, dtype=object)
+        lookup = {n: i for i, n in enumerate(names)}
+        pairs = ds["skeleton"].values if "skeleton" in ds else np.zeros((0, 2))
+        edges = np.array([(lookup[str(a)], lookup[str(b)]) for a, b in pairs], dtype=np.intp)
+        edges = edges.reshape(-1, 2)
+        edge_labels = np.array([f"{a}-{b}" for a, b in pairs], dtype=object)
+        color, width = str(ds.attrs["skeleton_color"]), float(ds.attrs["skeleton_width"])
+
+        def build(k: int) -> list[Any]:
+            p, v = pos[k], valid[k]
+            keep = v[edges[:, 0]] & v[edges[:, 1]]
+            e = edges[keep]
+            return [
+                segments_layer(
+                    name, p[e[:, 0]], p[e[:, 1]], tuple(edge_labels[keep]), color, width
+                ),
+                points_layer(name, p[v], tuple(colors[v]), tuple(labels[v]), KEYPOINT_SIZE_PT),
+            ]
+
+        return build
+
+
+register_kind(BodypartKind())

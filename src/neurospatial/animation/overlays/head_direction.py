@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
-from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.overlays.base import (
+    LayerBuilder,
+    LayerContext,
+    Overlay,
+    OverlayKind,
+    color_attr,
+    register_kind,
+    resolve_times,
+    space_coord,
+)
 from neurospatial.animation.validation import (
     as_float_array,
     check_color,
@@ -19,7 +30,10 @@ from neurospatial.animation.validation import (
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["HeadDirectionOverlay"]
+__all__ = ["ANCHOR_CENTRE", "HeadDirectionKind", "HeadDirectionOverlay"]
+
+#: ``attrs["anchor"]`` of a heading drawn at the environment's centre (no animal position).
+ANCHOR_CENTRE = "centre"
 
 
 @dataclass
@@ -103,3 +117,64 @@ class HeadDirectionOverlay(Overlay):
                 "length": float(self.length),
             },
         )
+
+
+class HeadDirectionKind(OverlayKind):
+    """``heading(time, space)`` unit vectors, drawn as arrows ``length`` long (attrs)
+    from an anchor decided when the scene is built (`link`, stored in
+    ``attrs["anchor"]``)."""
+
+    name = "head_direction"
+    space_variable = "heading"
+    load_variables = ("heading",)
+
+    def link(self, name: str, ds: xr.Dataset, datasets: Mapping[str, xr.Dataset]) -> xr.Dataset:
+        """The anchor rule: the k-th heading overlay is drawn at the k-th position
+        overlay (the last one if there are fewer); with no position overlay, at the
+        k-th pose overlay's keypoint centroid; with neither, at the environment's
+        centre, like a compass. The order is the order the overlays were given."""
+        headings = [n for n, d in datasets.items() if d.attrs.get("kind") == self.name]
+        k = headings.index(name)
+        for kind in ("position", "bodypart"):
+            candidates = [n for n, d in datasets.items() if d.attrs.get("kind") == kind]
+            if candidates:
+                anchor = candidates[min(k, len(candidates) - 1)]
+                break
+        else:
+            anchor = ANCHOR_CENTRE
+        return ds.assign_attrs(anchor=anchor)
+
+    def align(self, ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
+        """Vectors interpolated component-wise, then renormalized: interpolation on the
+        circle (no jump between 359 and 1 degrees)."""
+        aligned = super().align(ds, frame_times)
+        heading = aligned["heading"]
+        norm = ((heading**2).sum("space", skipna=False)) ** 0.5
+        aligned["heading"] = heading / norm.where(norm > 0)
+        return aligned
+
+    def layers(
+        self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext
+    ) -> LayerBuilder:
+        from neurospatial.animation.render.layers import arrow_layer
+
+        heading = np.asarray(values["heading"], dtype=np.float64)
+        anchor = str(ds.attrs.get("anchor", ANCHOR_CENTRE))
+        if anchor == ANCHOR_CENTRE:
+            origins = np.broadcast_to(ctx.centre[: heading.shape[1]], heading.shape)
+        else:
+            origins = ctx.anchors[anchor]
+        length, color = float(ds.attrs["length"]), str(ds.attrs["color"])
+        tips = origins + length * heading
+        valid = np.all(np.isfinite(origins), axis=1) & np.all(np.isfinite(tips), axis=1)
+        none = np.zeros((0, 2))
+
+        def build(k: int) -> list[Any]:
+            if not valid[k]:
+                return [arrow_layer(name, none, none, length, color)]
+            return [arrow_layer(name, origins[k : k + 1], tips[k : k + 1], length, color)]
+
+        return build
+
+
+register_kind(HeadDirectionKind())

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
-from neurospatial.animation.overlays.base import Overlay, color_attr, resolve_times, space_coord
+from neurospatial.animation.overlays.base import (
+    LayerBuilder,
+    LayerContext,
+    Overlay,
+    OverlayKind,
+    color_attr,
+    register_kind,
+    resolve_times,
+    space_coord,
+)
 from neurospatial.animation.validation import (
     as_float_array,
     check_color,
@@ -19,7 +30,7 @@ from neurospatial.animation.validation import (
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["PositionOverlay"]
+__all__ = ["PositionKind", "PositionOverlay"]
 
 
 @dataclass
@@ -99,3 +110,50 @@ class PositionOverlay(Overlay):
             coords={"time": time, "space": space_coord(self.data.shape[1])},
             attrs=attrs,
         )
+
+
+class PositionKind(OverlayKind):
+    """``position(time, space)``: a marker, and a fading trail over the last
+    ``trail_length`` frames (attrs), broken where a sample is missing."""
+
+    name = "position"
+    space_variable = "position"
+    position_variable = "position"
+    load_variables = ("position",)
+
+    def history(self, ds: Any) -> int:
+        return int(ds.attrs.get("trail_length", 0))
+
+    def anchor(self, values: Mapping[str, NDArray[Any]]) -> NDArray[np.float64]:
+        return np.asarray(values["position"], dtype=np.float64)
+
+    def layers(
+        self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext
+    ) -> LayerBuilder:
+        from neurospatial.animation.render.layers import (
+            lift,
+            points_layer,
+            trail_layer,
+            trail_width,
+        )
+
+        pos = lift(values["position"], ctx.n_dims)
+        valid = np.all(np.isfinite(pos), axis=1)
+        color, size = str(ds.attrs["color"]), float(ds.attrs["size"])
+        trail, width, frames = self.history(ds), trail_width(size), ctx.frames
+        none = np.zeros((0, 2))
+
+        def build(k: int) -> list[Any]:
+            n = min(trail, int(frames[k]))  # segments of a full trail (fewer at the start)
+            j = np.arange(max(0, k - n), k)
+            keep = j[valid[j] & valid[j + 1]]
+            here = pos[k : k + 1] if valid[k] else none
+            return [
+                trail_layer(name, pos[keep], pos[keep + 1], k - keep, max(n, 1), color, width),
+                points_layer(name, here, (color,) * len(here), (name,) * len(here), size),
+            ]
+
+        return build
+
+
+register_kind(PositionKind())

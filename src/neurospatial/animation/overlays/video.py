@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,14 +14,23 @@ from numpy.typing import NDArray
 
 from neurospatial.animation.calibration import VideoCalibration
 from neurospatial.animation.errors import format_message, warn
-from neurospatial.animation.overlays.base import Overlay, resolve_times
+from neurospatial.animation.overlays.base import (
+    LayerBuilder,
+    LayerContext,
+    Overlay,
+    OverlayKind,
+    register_kind,
+    resolve_times,
+)
 from neurospatial.animation.validation import check_times
 from neurospatial.animation.video_probe import frame_size, probe_video
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["VideoOverlay"]
+    from neurospatial.environment import Environment
+
+__all__ = ["VideoKind", "VideoOverlay"]
 
 
 @dataclass
@@ -204,3 +214,102 @@ class VideoOverlay(Overlay):
             matrix: NDArray[np.float64] = self.calibration.transform_px_to_cm.matrix
             data_vars["px_to_world"] = (("affine_row", "affine_col"), np.array(matrix))
         return xr.Dataset(data_vars, coords={"time": time}, attrs=attrs)
+
+
+class VideoKind(OverlayKind):
+    """Video frames by timestamp. Unaligned: ``frame(time, row, col, channel)`` for
+    arrays, ``attrs["source"]`` for files, ``px_to_world(affine_row, affine_col)``.
+    Aligned: ``frame_index(time)``, the video frame shown at each frame time (-1:
+    none), the video's own ``video_time(video_frame)`` and, for arrays,
+    ``frame(video_frame, row, col, channel)``."""
+
+    name = "video"
+    load_variables = ("frame_index",)
+
+    def check(self, name: str, ds: xr.Dataset, env: Environment) -> xr.Dataset:
+        """Video needs a 2D environment; without a calibration it is stretched over it."""
+        if env.n_dims != 2:
+            raise ValueError(
+                format_message(
+                    "VideoOverlay requires 2D environment.\n"
+                    f"  Overlay {name!r} was given a {env.n_dims}D environment "
+                    f"(env.n_dims = {env.n_dims}).",
+                    "video frames are images of a plane; they cannot be placed on a 1D "
+                    "track or in a 3D volume.",
+                    [
+                        "Build a 2D environment from the (x, y) positions.",
+                        "Drop the VideoOverlay for this environment.",
+                    ],
+                )
+            )
+        if env.layout != "grid":
+            warn(
+                f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
+                "grid; the video is aligned to its bounding box, so alignment is approximate."
+            )
+        if "px_to_world" not in ds:
+            from neurospatial.animation.transforms import pixel_to_world
+
+            width, height = json.loads(ds.attrs["frame_size_px"])
+            x, y, w, h = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
+            (x0, x1), (y0, y1) = env.dimension_ranges
+            box = (x - 0.5, y - 0.5, x + w - 0.5, y + h - 0.5)
+            matrix = pixel_to_world((x0, x1, y0, y1), box).matrix
+            ds = ds.assign(px_to_world=(("affine_row", "affine_col"), matrix))
+            ds.attrs["calibration"] = "stretched over the environment's bounding box"
+        return ds
+
+    def align(self, ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
+        """The nearest video frame within one video frame period (else -1: nothing is
+        drawn); frames stay with the video (indexed, never copied per frame)."""
+        import xarray as xr
+
+        from neurospatial.animation.interpolation import nearest_frames
+
+        source = np.asarray(ds["time"].values, dtype=np.float64)
+        aligned = xr.Dataset(
+            {
+                "frame_index": ("time", nearest_frames(source, frame_times)),
+                "video_time": ("video_frame", source),
+            },
+            coords={"time": frame_times, "video_frame": np.arange(len(source))},
+            attrs=dict(ds.attrs),
+        )
+        if "frame" in ds:
+            aligned["frame"] = ds["frame"].drop_vars("time").rename(time="video_frame")
+        aligned["px_to_world"] = ds["px_to_world"]
+        return aligned
+
+    def layers(
+        self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext
+    ) -> LayerBuilder:
+        from neurospatial.animation.render.layers import VideoFrameLayer
+        from neurospatial.animation.render.video_source import VideoSource
+
+        source = VideoSource(ds)
+        px_to_world = self.px_to_world(ds) @ source.array_to_px
+        index = np.asarray(values["frame_index"], dtype=np.int64)
+        alpha, z_order = float(ds.attrs["alpha"]), str(ds.attrs["z_order"])
+
+        def build(k: int) -> list[Any]:
+            return [VideoFrameLayer(name, int(index[k]), source, px_to_world, alpha, z_order)]
+
+        return build
+
+    def pack(self, ds: xr.Dataset) -> xr.Dataset:
+        """Only the video frames the window shows (in-memory videos)."""
+        if "frame" not in ds:
+            return ds
+        index = ds["frame_index"].values
+        used = np.unique(index[index >= 0])
+        return ds.isel(video_frame=np.searchsorted(ds["video_frame"].values, used))
+
+    @staticmethod
+    def px_to_world(ds: xr.Dataset) -> Any:
+        """The calibration: full-video pixel -> world, an `Affine2D`."""
+        from neurospatial.animation.transforms import Affine2D
+
+        return Affine2D(np.asarray(ds["px_to_world"].values, dtype=np.float64))
+
+
+register_kind(VideoKind())

@@ -15,22 +15,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurospatial.animation.render.layers import BACKGROUND_COLOR, STRIP_Y, RegionLayer
+from neurospatial.animation.transforms import Affine2D, pixel_to_world
+
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
-    from neurospatial.regions import Region
 
 __all__ = ["Chrome", "GlyphAtlas", "build_chrome", "figure_size"]
 
 FIGSIZE_IN = (8.0, 6.0)
 TEXT_COLOR = "#222222"
-#: Colour of active bins whose value is NaN ("no data", e.g. below min occupancy).
-NO_DATA_COLOR = "#b3b3b3"
-#: Colour of the plot area outside the environment's active bins.
-BACKGROUND_COLOR = "#ffffff"
 LABEL_CHARS = "0123456789.-+t=sfrmae:/ "
 STRIP_HEIGHT_FRACTION = 0.18  # 1D environments: strip height relative to the axes width
-STRIP_Y = (0.0, 1.0)  # 1D environments: the strip's y range in world units (axes limits)
-STRIP_CENTRE = 0.5 * (STRIP_Y[0] + STRIP_Y[1])  # where 1D points are drawn
 
 
 def figure_size(dpi: float) -> tuple[int, int]:
@@ -70,12 +66,14 @@ class Chrome:
     width: int
     height: int
     image: NDArray[np.uint8]  # (H, W, 3)
-    world_to_px: NDArray[np.float64]  # 3x3: (x, y, 1) -> (col, row, 1)
+    world_to_px: Affine2D  # world (x, y) -> pixel (col, row), pixel centres at integers
     axes_clip: tuple[int, int, int, int]  # (row0, row1, col0, col1) inside the axes
     label_origin: tuple[int, int]  # (row, col) of the time label's top-left
     glyphs: GlyphAtlas
-    regions_rgba: NDArray[np.uint8] | None = None  # (h, w, 4) straight alpha
-    regions_origin: tuple[int, int] = (0, 0)
+    #: Per region: its pixels, (h, w, 4) straight alpha, and their (row, col) origin.
+    regions: dict[RegionLayer, tuple[NDArray[np.uint8], tuple[int, int]]] = field(
+        default_factory=dict
+    )
     text_color: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
 
 
@@ -88,8 +86,7 @@ def build_chrome(
     vmax: float,
     title: str,
     show_colorbar: bool,
-    regions: list[Region],
-    region_alpha: float,
+    regions: tuple[RegionLayer, ...],
 ) -> Chrome:
     """Draw the static figure and derive the pixel geometry from it."""
     import matplotlib as mpl
@@ -139,14 +136,18 @@ def build_chrome(
             pos = ax.get_position()
             cax = fig.add_axes((pos.x1 + 0.025, pos.y0, 0.022, pos.height))
             fig.colorbar(ScalarMappable(Normalize(vmin, vmax), cmap), cax=cax)
-        region_artists = _draw_regions(ax, regions, region_alpha, dpi)
-        for artist in region_artists:
-            artist.set_visible(False)
+        region_artists = {layer: _draw_region(ax, layer) for layer in regions}
+        for artists in region_artists.values():
+            for artist in artists:
+                artist.set_visible(False)
         canvas.draw()
         image = np.array(canvas.buffer_rgba())[..., :3].copy()
 
-        world_to_px = _world_to_px(ax, height, env.n_dims)
         bbox = ax.get_window_extent()
+        # The axes rectangle's pixel edges (display y is up from the bottom edge, pixel
+        # edges at integers) and the world rectangle it shows.
+        box = (bbox.x0 - 0.5, height - bbox.y1 - 0.5, bbox.x1 - 0.5, height - bbox.y0 - 0.5)
+        world_to_px = pixel_to_world((*ax.get_xlim(), *ax.get_ylim()), box).inverse()
         # Pixels whose centres lie strictly inside the axes frame (spines excluded).
         lw = int(np.ceil(0.8 * dpi / 72.0))
         axes_clip = (
@@ -161,21 +162,26 @@ def build_chrome(
             int(bbox.x0),
         )
 
-        regions_rgba, regions_origin = None, (0, 0)
+        rasters: dict[RegionLayer, tuple[NDArray[np.uint8], tuple[int, int]]] = {}
         if region_artists:
             for artist in fig.get_children():
                 artist.set_visible(False)
             fig.patch.set_visible(False)
             ax.set_visible(True)
             for child in ax.get_children():
-                child.set_visible(child in region_artists)
-            canvas.draw()
-            rgba = np.array(canvas.buffer_rgba())
-            rows = np.flatnonzero(rgba[..., 3].any(axis=1))
-            cols = np.flatnonzero(rgba[..., 3].any(axis=0))
-            if len(rows):
-                regions_origin = (int(rows[0]), int(cols[0]))
-                regions_rgba = rgba[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+                child.set_visible(False)
+            for layer, artists in region_artists.items():  # each region on its own
+                for artist in artists:
+                    artist.set_visible(True)
+                canvas.draw()
+                rgba = np.array(canvas.buffer_rgba())
+                for artist in artists:
+                    artist.set_visible(False)
+                rows = np.flatnonzero(rgba[..., 3].any(axis=1))
+                cols = np.flatnonzero(rgba[..., 3].any(axis=0))
+                if len(rows):
+                    patch = rgba[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+                    rasters[layer] = (patch, (int(rows[0]), int(cols[0])))
     from matplotlib.colors import to_rgb
 
     return Chrome(
@@ -186,67 +192,51 @@ def build_chrome(
         axes_clip=axes_clip,
         label_origin=label_origin,
         glyphs=glyphs,
-        regions_rgba=regions_rgba,
-        regions_origin=regions_origin,
+        regions=rasters,
         text_color=np.array(to_rgb(TEXT_COLOR)) * 255,
     )
 
 
-def _world_to_px(ax: Any, height: int, n_dims: int) -> NDArray[np.float64]:
-    """Affine (x, y) -> (col, row) with pixel centres at integers, from ax.transData."""
-    pts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    disp = ax.transData.transform(pts)
-    col = disp[:, 0] - 0.5
-    row = height - disp[:, 1] - 0.5
-    matrix = np.eye(3)
-    matrix[0] = [col[1] - col[0], col[2] - col[0], col[0]]
-    matrix[1] = [row[1] - row[0], row[2] - row[0], row[0]]
-    return matrix
-
-
-def _draw_regions(ax: Any, regions: list[Region], alpha: float, dpi: float) -> list[Any]:
+def _draw_region(ax: Any, layer: RegionLayer) -> list[Any]:
+    """Matplotlib artists of one region layer: polygon or ring, and its label."""
     from matplotlib.patches import Polygon as PolygonPatch
 
     artists: list[Any] = []
-    color = "#ff7f0e"  # one colour for all regions; names are written next to them
-    for region in regions:
-        if region.kind == "polygon":
-            patch = PolygonPatch(
-                region.coords,
-                closed=True,
-                facecolor=color,
-                alpha=None,
-                edgecolor=color,
-                linewidth=1.5,
-            )
-            patch.set_facecolor((*patch.get_facecolor()[:3], alpha))
-            ax.add_patch(patch)
-            artists.append(patch)
-            anchor = region.coords.mean(axis=0)
-        else:
-            xy = region.coords if len(region.coords) == 2 else (region.coords[0], STRIP_CENTRE)
-            (line,) = ax.plot(
-                [xy[0]],
-                [xy[1]],
-                marker="o",
-                markersize=12,
-                markerfacecolor="none",
-                markeredgecolor=color,
-                markeredgewidth=2.0,
-                linestyle="none",
-            )
-            artists.append(line)
-            anchor = np.asarray(xy, dtype=float)
-        text = ax.annotate(
-            region.name,
-            xy=tuple(anchor),
-            xytext=(8, 8),
-            textcoords="offset points",
-            fontsize=8,
-            color=color,
-            fontweight="bold",
+    if layer.kind == "polygon":
+        patch = PolygonPatch(
+            np.asarray(layer.coords),
+            closed=True,
+            facecolor=layer.color,
+            alpha=None,
+            edgecolor=layer.color,
+            linewidth=layer.edge_width,
         )
-        artists.append(text)
+        patch.set_facecolor((*patch.get_facecolor()[:3], layer.fill_alpha))
+        ax.add_patch(patch)
+        artists.append(patch)
+    else:
+        (xy,) = layer.coords
+        (line,) = ax.plot(
+            [xy[0]],
+            [xy[1]],
+            marker="o",
+            markersize=layer.marker_size,
+            markerfacecolor="none",
+            markeredgecolor=layer.color,
+            markeredgewidth=layer.edge_width,
+            linestyle="none",
+        )
+        artists.append(line)
+    text = ax.annotate(
+        layer.label,
+        xy=layer.label_anchor,
+        xytext=layer.label_offset,
+        textcoords="offset points",
+        fontsize=layer.label_size,
+        color=layer.color,
+        fontweight="bold",
+    )
+    artists.append(text)
     return artists
 
 

@@ -1,19 +1,19 @@
-"""The raster compositor: a scene frame -> RGB pixels, fast.
+"""The raster compositor: layer descriptions -> RGB pixels, fast.
 
-Per export, once: the chrome (matplotlib, see ``chrome.py``), a pixel -> bin
-index image for the field, a 258-entry colour lookup (256 colours, "no data",
-background), the regions layer, and every overlay converted to pixel
-coordinates for all frames. Per frame: copy the chrome, look up the field
-colours (``np.take(palette, index, out=...)``), blend regions, draw overlays
-anti-aliased, write the time label. The same code feeds every backend, so
-`render_frame` returns exactly the pixels the video backend encodes.
+Once per (environment, style, size), cached: the chrome (matplotlib, see
+``chrome.py``: axes, colorbar, title, region rasters, glyphs), a pixel -> bin index
+image for the field (`raster_bins`) and a 258-entry colour lookup (256 colours,
+"no data", background). Per frame: copy the chrome, then draw the frame's layers
+(`LayerModel`) bottom first: the field through the index (``np.take(palette,
+index, out=...)``), video warped onto the plot, regions blended, overlays
+anti-aliased (OpenCV), the time label from the glyph atlas. `render_frame` and every
+backend draw through this class, so they show exactly the same pixels.
 """
 
 from __future__ import annotations
 
-import json
-import warnings
-import zlib
+import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,26 +21,35 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
-from neurospatial.animation.alignment import align_scene
+from neurospatial.animation.alignment import align_window
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.render import draw
-from neurospatial.animation.render.chrome import (
+from neurospatial.animation.render.chrome import Chrome, build_chrome
+from neurospatial.animation.render.field_image import raster_bins
+from neurospatial.animation.render.layers import (
     BACKGROUND_COLOR,
     NO_DATA_COLOR,
-    STRIP_CENTRE,
-    Chrome,
-    build_chrome,
+    ArrowLayer,
+    FieldLayer,
+    LabelLayer,
+    Layer,
+    PointsLayer,
+    RegionLayer,
+    SegmentsLayer,
+    TrailLayer,
+    VideoFrameLayer,
+    lift,
 )
-from neurospatial.animation.render.video_layer import VideoLayer
-from neurospatial.animation.scene import scene_environment, scene_overlays, scene_style
+from neurospatial.animation.render.model import LayerModel, SceneInfo, scene_info
+from neurospatial.animation.transforms import Affine2D
 
-__all__ = ["KEYPOINT_PALETTE", "Compositor", "Frame", "render_frame"]
+__all__ = ["Compositor", "Frame", "render_frame"]
 
-#: Okabe-Ito colours (colour-blind safe), black left out: it vanishes on dark fields.
-KEYPOINT_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
-OUTLINE = np.array([20.0, 20.0, 20.0])
-OUTLINE_CV = (20.0, 20.0, 20.0, 0.0)
-_FIELD_BLOCK = 256  # frames of a numpy field quantized at once
+#: Frames of field values one export window holds at most (bytes), and its bounds.
+_WINDOW_BYTES = 2**22
+_WINDOW_FRAMES = (32, 2048)
+#: Static canvases kept (chrome + field index per environment, style and size).
+_CACHE_SIZE = 8
 
 
 @dataclass
@@ -55,19 +64,20 @@ class Frame:
         Frame time in seconds.
     index : int
         Frame index.
-    transform : ndarray of shape (3, 3)
-        World (x, y, 1) -> pixel (col, row, 1), pixel centres at integers.
+    transform : Affine2D
+        World (x, y) -> pixel (col, row), pixel centres at integers
+        (``np.asarray(transform)`` is its 3x3 matrix).
     """
 
     image: NDArray[np.uint8]
     time: float
     index: int
-    transform: NDArray[np.float64]
+    transform: Affine2D
     n_dims: int = 2
 
     def world_to_px(self, points: ArrayLike) -> NDArray[np.float64]:
         """Map world points of shape (n, 2) – (n,) or (n, 1) in 1D – to (col, row) pixels."""
-        return _apply(self.transform, _as_xy(points, self.n_dims))
+        return self.transform(lift(points, self.n_dims)[:, :2])
 
 
 def render_frame(
@@ -75,10 +85,14 @@ def render_frame(
 ) -> Frame:
     """Render one frame of a scene to pixels (a figure, a thumbnail, a test).
 
+    Only the frame and the frames its trails reach back to are aligned and read;
+    the chrome and the pixel -> bin index are built once per environment, style and
+    size, and reused.
+
     Parameters
     ----------
     scene : xr.DataTree
-        From `build_scene` or `open_scene` (aligned on the fly if needed).
+        From `build_scene`, `open_scene` or `align_scene`.
     index : int
         Frame index (negative counts from the end).
     dpi : float
@@ -90,8 +104,89 @@ def render_frame(
         return compositor.frame(index)
 
 
+@dataclass(eq=False)
+class _Static:
+    """What every frame of a (scene style, size) shares: built once, cached."""
+
+    chrome: Chrome
+    background: NDArray[np.uint8]  # (H, W, 4) RGBX: the chrome
+    lut: NDArray[np.uint32]  # 258 RGBX colours: colormap, no data, background
+    index: NDArray[np.intp]  # field pixel -> bin (n_bins: no bin), within field_rect
+    field_rect: tuple[int, int, int, int]
+    regions: dict[RegionLayer, tuple[tuple[NDArray[Any], NDArray[Any]], NDArray[Any], NDArray[Any]]]
+
+
+_STATIC: OrderedDict[tuple[Any, ...], _Static] = OrderedDict()
+
+
+def _static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
+    key = (info.key, float(dpi), bool(show_colorbar))
+    static = _STATIC.get(key)
+    if static is None:
+        static = _build_static(info, dpi, show_colorbar)
+        _STATIC[key] = static
+        while len(_STATIC) > _CACHE_SIZE:
+            _STATIC.popitem(last=False)
+    _STATIC.move_to_end(key)
+    return static
+
+
+def _build_static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
+    from matplotlib import colormaps
+
+    env = info.env
+    chrome = build_chrome(
+        env,
+        dpi=dpi,
+        cmap=info.cmap,
+        vmin=info.vmin,
+        vmax=info.vmax,
+        title=info.title,
+        show_colorbar=show_colorbar,
+        regions=info.regions,
+    )
+    background = np.zeros((chrome.height, chrome.width, 4), dtype=np.uint8)
+    background[..., :3] = chrome.image
+    lut = np.zeros((258, 4), dtype=np.uint8)
+    lut[:256, :3] = np.round(colormaps[info.cmap](np.linspace(0, 1, 256))[:, :3] * 255)
+    lut[256, :3] = _rgb(NO_DATA_COLOR)
+    lut[257, :3] = _rgb(BACKGROUND_COLOR)
+    r0, r1, c0, c1 = chrome.axes_clip
+    to_world = chrome.world_to_px.inverse()
+    xs = to_world(np.column_stack([np.arange(c0, c1), np.full(c1 - c0, r0)]))[:, 0]
+    ys = to_world(np.column_stack([np.full(r1 - r0, c0), np.arange(r0, r1)]))[:, 1]
+    bins = raster_bins(env, xs, ys)  # the same mapping the field image uses
+    index = np.where(bins >= 0, bins, env.n_bins)
+    inside = index < env.n_bins
+    rr, cc = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if len(rr) == 0:
+        rect, index = (r0, r0, c0, c0), np.zeros((0, 0), dtype=np.intp)
+    else:
+        rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
+        index = np.ascontiguousarray(index[rr[0] : rr[-1] + 1, cc[0] : cc[-1] + 1], np.intp)
+    regions = {}
+    for layer, (rgba, (r, c)) in chrome.regions.items():
+        rows, cols = np.nonzero(rgba[..., 3])
+        alpha = rgba[rows, cols, 3:4].astype(np.float32) / 255.0
+        regions[layer] = ((rows + r, cols + c), rgba[rows, cols, :3].astype(np.float32), alpha)
+    return _Static(chrome, background, lut.view(np.uint32).ravel(), index, rect, regions)
+
+
 class Compositor:
-    """Renders frames of one scene at one size; build once, call `render` per frame."""
+    """Draws frames of one scene at one size.
+
+    Parameters
+    ----------
+    scene : xr.DataTree
+        From `build_scene`, `open_scene` or `align_scene` (a window of one too).
+    dpi : float
+        100 gives 800 x 600 pixels.
+    show_colorbar : bool
+    frames : range, optional
+        The frames an export will render, in order: windows of them are aligned at
+        once, and video decoding starts on them immediately (while the chrome is
+        built). Without it every frame is aligned on its own (random access).
+    """
 
     def __init__(
         self,
@@ -101,12 +196,10 @@ class Compositor:
         show_colorbar: bool = True,
         frames: range | None = None,
     ):
-        """`frames`: the frames an export will render, in order (video decoding
-        starts on them at once, while the plot layout is built)."""
-        if not scene.attrs.get("aligned"):
-            scene = align_scene(scene)
-        env = scene_environment(scene)
-        if env.n_dims == 3:
+        self.scene = scene
+        self.info = info = scene_info(scene)
+        self.n_dims = info.env.n_dims
+        if self.n_dims == 3:
             raise ValueError(
                 format_message(
                     "3D environments cannot be drawn by the raster compositor "
@@ -119,47 +212,29 @@ class Compositor:
                     ],
                 )
             )
-        style = scene_style(scene)
-        overlays = scene_overlays(scene)
-        self._videos: list[VideoLayer] = []
-        try:  # video layers start decoding threads: stop them if the rest fails
-            for ds in overlays.values():
-                if ds.attrs["kind"] == "video":
-                    self._videos.append(VideoLayer(ds, frames))
-            self.env = env
-            self.n_dims = env.n_dims
-            self.times = np.asarray(scene["fields"]["time"].values, dtype=np.float64)
-            self.n_frames = len(self.times)
-            self.vmin, self.vmax = float(style["vmin"]), float(style["vmax"])
-            show = style["show_regions"]
-            names = list(env.regions) if show is True else (show or [])
-            self.chrome: Chrome = build_chrome(
-                env,
-                dpi=dpi,
-                cmap=style["cmap"],
-                vmin=self.vmin,
-                vmax=self.vmax,
-                title=style.get("title", ""),
-                show_colorbar=show_colorbar,
-                regions=[env.regions[n] for n in names],
-                region_alpha=float(style["region_alpha"]),
-            )
-            self.transform = self.chrome.world_to_px
-            self.height, self.width = self.chrome.height, self.chrome.width
-            self._field: xr.DataArray = scene["fields"]["field"]  # type: ignore[assignment]
-            self._block: tuple[int, int, NDArray[np.float64]] | None = None
-            self._init_field_layer(style["cmap"])
-            self._init_regions()
-            for video in self._videos:
-                video.place(self.transform, self.chrome.axes_clip)
-            self._layers = self._init_overlays(overlays, dpi)
-            self._below = [v for v in self._videos if v.below]
-            self._above = [v for v in self._videos if not v.below]
+        self.n_frames = info.n_frames
+        self.times = info.times
+        self._frames = frames
+        per_frame = 8 * max(info.env.n_bins, 1)
+        self._block = int(np.clip(_WINDOW_BYTES // per_frame, *_WINDOW_FRAMES))
+        self._model: LayerModel | None = None
+        self._span = (0, 0)
+        self._videos: dict[str, Any] = {}
+        try:  # video decoding starts here: stop its threads if the rest fails
+            self._start_videos(frames)
+            self._static = _static(info, dpi, show_colorbar)
+            chrome = self._static.chrome
+            self.transform = chrome.world_to_px
+            self.height, self.width = chrome.height, chrome.width
+            for video in self._videos.values():
+                video.place(self.transform, chrome.axes_clip)
             # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
             # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
             self._canvas = self.new_canvas()
-            self._chrome = self.new_canvas()
-            self._chrome[..., :3] = self.chrome.image
+            self._codes = np.empty(info.env.n_bins + 1, dtype=np.intp)
+            self._codes[-1] = 257
+            self._field_buf = np.empty(self._static.index.shape, dtype=np.uint32)
+            self._pt = dpi / 72.0
         except BaseException:
             self.close()
             raise
@@ -167,7 +242,7 @@ class Compositor:
     # ------------------------------------------------------------------ public
     def close(self) -> None:
         """Stop the video decoders this compositor started (idempotent)."""
-        for video in self._videos:
+        for video in self._videos.values():
             video.close()
 
     def __enter__(self) -> Compositor:
@@ -183,170 +258,162 @@ class Compositor:
             image=image,
             time=float(self.times[index]),
             index=index,
-            transform=self.transform.copy(),
+            transform=self.transform,
             n_dims=self.n_dims,
         )
 
     def world_to_px(self, points: ArrayLike) -> NDArray[np.float64]:
-        return _apply(self.transform, _as_xy(points, self.n_dims))
+        return self.transform(lift(points, self.n_dims)[:, :2])
 
     def new_canvas(self) -> NDArray[np.uint8]:
         """A blank RGBX buffer of this compositor's size, for `render(..., out=)`."""
         return np.zeros((self.height, self.width, 4), dtype=np.uint8)
 
     def render(self, index: int, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
-        """Render frame `index` into `out` (default: a reused buffer), RGBX (H, W, 4)."""
+        """Render frame `index` (a position in the scene) into `out` (default: a reused
+        buffer), RGBX (H, W, 4)."""
+        model = self._model_for(index)
+        return self.draw(model.layers(int(self.info.numbers[index])), out)
+
+    def draw(self, layers: list[Layer], out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
+        """Draw layer descriptions (bottom first) into `out` (default: a reused buffer)."""
         canvas = self._canvas if out is None else out
-        np.copyto(canvas, self._chrome)
-        for video in self._below:
-            video.blend(canvas, index)
-        self._draw_field(canvas, index)
-        for video in self._above:
-            video.blend(canvas, index)
-        self._draw_regions(canvas)
-        r0, r1, c0, c1 = self.chrome.axes_clip
+        np.copyto(canvas, self._static.background)
+        r0, r1, c0, c1 = self._static.chrome.axes_clip
         view = canvas[r0:r1, c0:c1]  # overlays are clipped to the axes
-        for layer in self._layers:
-            layer(view, index)
-        self._draw_label(canvas, index)
+        for layer in layers:
+            _DRAW[type(layer)](self, canvas, view, layer)
         return canvas
 
-    # ------------------------------------------------------------------- field
-    def _init_field_layer(self, cmap: str) -> None:
-        from matplotlib import colormaps
-        from matplotlib.colors import to_rgb
+    # --------------------------------------------------------------- windows
+    def _model_for(self, index: int) -> LayerModel:
+        """The layer model of a window holding frame `index` and its history."""
+        if self._model is not None and self._span[0] <= index < self._span[1]:
+            return self._model
+        lo = max(0, index - self.info.history)
+        stop = index + 1
+        if self._frames is not None and self._frames.start <= index < self._frames.stop:
+            stop = min(self._frames.stop, index + self._block)
+        window = align_window(self.scene, frames=slice(lo, stop))
+        self._model, self._span = LayerModel(window, self.info), (index, stop)
+        return self._model
 
-        lut = np.zeros((258, 4), dtype=np.uint8)
-        lut[:256, :3] = np.round(colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255)
-        lut[256, :3] = np.round(np.array(to_rgb(NO_DATA_COLOR)) * 255)
-        lut[257, :3] = np.round(np.array(to_rgb(BACKGROUND_COLOR)) * 255)
-        self._lut = lut.view(np.uint32).ravel()  # one RGBX pixel per entry
-        r0, r1, c0, c1 = self.chrome.axes_clip
-        rows, cols = np.mgrid[r0:r1, c0:c1]
-        pixels = np.column_stack([cols.ravel(), rows.ravel()]).astype(np.float64)
-        world = _apply(np.linalg.inv(self.transform), pixels)
-        # In 1D the axes' y range is the strip: every pixel's x picks the bin.
-        bins = self.env.bin_at(world[:, : self.n_dims])
-        index = np.where(bins >= 0, bins, self.env.n_bins).reshape(rows.shape)
-        inside = index < self.env.n_bins
-        rr = np.flatnonzero(inside.any(axis=1))
-        cc = np.flatnonzero(inside.any(axis=0))
-        if len(rr) == 0:
-            self._field_rect = (r0, r0, c0, c0)
-            self._index = np.zeros((0, 0), dtype=np.intp)
-        else:
-            self._field_rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
-            self._index = np.ascontiguousarray(
-                index[rr[0] : rr[-1] + 1, cc[0] : cc[-1] + 1], dtype=np.intp
+    def _start_videos(self, frames: range | None) -> None:
+        from neurospatial.animation.interpolation import nearest_frames
+        from neurospatial.animation.render.video_layer import VideoBlender
+        from neurospatial.animation.render.video_source import VideoSource
+
+        for name, kind in self.info.kinds.items():
+            if kind != "video":
+                continue
+            ds = self.scene["overlays"][name].to_dataset()
+            plan = None
+            if frames is not None:
+                if "frame_index" in ds:  # aligned already
+                    plan = np.asarray(ds["frame_index"].values[frames.start : frames.stop])
+                else:
+                    own = self.times if ds.attrs.get("frame_locked") else ds["time"].values
+                    plan = nearest_frames(
+                        np.asarray(own, float), self.times[frames.start : frames.stop]
+                    )
+            px_to_world = Affine2D(np.asarray(ds["px_to_world"].values, dtype=np.float64))
+            self._videos[name] = VideoBlender(
+                VideoSource(ds), px_to_world, float(ds.attrs["alpha"]), plan
             )
-        self._field_buf = np.empty(self._index.shape, dtype=np.uint32)
-        self._codes = np.empty(self.env.n_bins + 1, dtype=np.intp)
-        self._codes[-1] = 257
 
-    def _field_row(self, index: int) -> NDArray[np.float64]:
-        block = self._block
-        if block is None or not (block[0] <= index < block[1]):
-            data = self._field.data
-            chunks = getattr(data, "chunks", None)
-            if chunks is not None:  # dask: load the whole chunk holding `index`
-                bounds = np.cumsum((0, *chunks[0]))
-                k = int(np.searchsorted(bounds, index, side="right")) - 1
-                start, stop = int(bounds[k]), int(bounds[k + 1])
-            else:
-                start = index - index % _FIELD_BLOCK
-                stop = min(start + _FIELD_BLOCK, self.n_frames)
-            values = np.asarray(self._field.isel(time=slice(start, stop)).values, dtype=np.float64)
-            block = self._block = (start, stop, values)
-        return block[2][index - block[0]]
-
-    def _draw_field(self, canvas: NDArray[np.uint8], index: int) -> None:
-        if self._index.size == 0:
+    # ---------------------------------------------------------------- drawing
+    def _draw_field(self, canvas: NDArray[np.uint8], view: Any, layer: FieldLayer) -> None:
+        static = self._static
+        if static.index.size == 0:
             return
-        values = self._field_row(index)
-        codes = self._codes
-        scaled = (values - self.vmin) * (256.0 / (self.vmax - self.vmin))
+        values, codes = layer.values, self._codes
+        scaled = (values - layer.vmin) * (256.0 / (layer.vmax - layer.vmin))
         with np.errstate(invalid="ignore"):
             np.clip(scaled, 0, 255, out=scaled)
-        finite = np.isfinite(values)
-        codes[:-1] = np.where(finite, np.nan_to_num(scaled), 256).astype(np.intp)
-        palette = self._lut[codes]
-        r0, r1, c0, c1 = self._field_rect
+        codes[:-1] = np.where(np.isfinite(values), np.nan_to_num(scaled), 256).astype(np.intp)
+        palette = static.lut[codes]
+        r0, r1, c0, c1 = static.field_rect
         target = canvas.view(np.uint32)[r0:r1, c0:c1, 0]
-        if self._below:  # video under the field shows through NaN and empty pixels
-            np.take(palette, self._index, out=self._field_buf)
-            opaque = np.take(codes < 256, self._index)
+        if layer.transparent_nodata:  # a video under the field shows through NaN and no bin
+            np.take(palette, static.index, out=self._field_buf)
+            opaque = np.take(codes < 256, static.index)
             np.copyto(target, self._field_buf, where=opaque)
         else:  # straight into the canvas ("clip" mode: no buffering; indices are valid)
-            np.take(palette, self._index, out=target, mode="clip")
+            np.take(palette, static.index, out=target, mode="clip")
 
-    # ----------------------------------------------------------------- regions
-    def _init_regions(self) -> None:
-        rgba = self.chrome.regions_rgba
-        if rgba is None:
-            self._regions = None
+    def _draw_video(self, canvas: NDArray[np.uint8], view: Any, layer: VideoFrameLayer) -> None:
+        video = self._videos.get(layer.name)
+        if video is not None and layer.frame_index >= 0:
+            video.blend(canvas, layer.frame_index)
+
+    def _draw_region(self, canvas: NDArray[np.uint8], view: Any, layer: RegionLayer) -> None:
+        raster = self._static.regions.get(layer)
+        if raster is not None:
+            draw.blend_pixels(canvas, *raster)
+
+    def _px(self, world: NDArray[np.float64]) -> NDArray[np.int32]:
+        """World points -> fixed-point pixels relative to the axes clip."""
+        return draw.to_fixed(self.transform(world), self._clip_origin())
+
+    def _draw_trail(self, canvas: NDArray[np.uint8], view: Any, layer: TrailLayer) -> None:
+        if len(layer.starts):
+            thickness = max(1, round(layer.width * self._pt))
+            starts, ends = self._px(layer.starts), self._px(layer.ends)
+            draw.fading_polyline(view, starts, ends, thickness, _rgb(layer.color), layer.alpha)
+
+    def _draw_points(self, canvas: NDArray[np.uint8], view: Any, layer: PointsLayer) -> None:
+        if not len(layer.positions):
             return
-        r, c = self.chrome.regions_origin
-        rows, cols = np.nonzero(rgba[..., 3])
-        alpha = rgba[rows, cols, 3:4].astype(np.float32) / 255.0
-        color = rgba[rows, cols, :3].astype(np.float32)
-        self._regions = ((rows + r, cols + c), color, alpha)  # only the covered pixels
+        radius = layer.size * self._pt / 2
+        r_in = round(radius * draw.ONE)
+        r_out = round((radius + layer.outline_width * self._pt) * draw.ONE)
+        outline = _cv(layer.outline_color)
+        for (c, r), color in zip(self._px(layer.positions).tolist(), layer.colors, strict=True):
+            draw.disc(view, (c, r), r_out, outline)
+            draw.disc(view, (c, r), r_in, _cv(color))
 
-    def _draw_regions(self, canvas: NDArray[np.uint8]) -> None:
-        if self._regions is None:
+    def _draw_segments(self, canvas: NDArray[np.uint8], view: Any, layer: SegmentsLayer) -> None:
+        if not len(layer.starts):
             return
-        where, color, alpha = self._regions
-        draw.blend_pixels(canvas, where, color, alpha)
+        thickness, color = max(1, round(layer.width * self._pt)), _cv(layer.color)
+        for a, b in zip(
+            self._px(layer.starts).tolist(), self._px(layer.ends).tolist(), strict=True
+        ):
+            draw.segment(view, (a[0], a[1]), (b[0], b[1]), thickness, color)
 
-    # --------------------------------------------------------------- overlays
-    def _init_overlays(self, overlays: dict[str, xr.Dataset], dpi: float) -> list[Any]:
-        pt = dpi / 72.0
-        clip = self.chrome.axes_clip
-        origin = (clip[2], clip[0])  # (col, row) of the view overlays are drawn on
-        layers: list[Any] = []
-        anchors: list[NDArray[np.float64]] = []
-        centroids: list[NDArray[np.float64]] = []
-        headings: list[xr.Dataset] = []
-        for ds in overlays.values():
-            kind = ds.attrs["kind"]
-            if kind == "position":
-                world = np.asarray(ds["position"].values, dtype=np.float64)
-                anchors.append(world)
-                layers.append(_PositionLayer(self._to_px(world), ds.attrs, pt, origin))
-            elif kind == "bodypart":
-                world = np.moveaxis(np.asarray(ds["position"].values, dtype=np.float64), 1, -1)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
-                    centroids.append(np.nanmean(world, axis=1))
-                px = self._to_px(world.reshape(-1, world.shape[-1])).reshape(*world.shape[:2], 2)
-                layers.append(_BodypartLayer(px, ds, pt, origin))
-            elif kind == "head_direction":
-                headings.append(ds)
-        sources = anchors or centroids
-        centre = np.array([np.mean(r) for r in self.env.dimension_ranges])
-        for k, ds in enumerate(headings):
-            vectors = np.asarray(ds["heading"].values, dtype=np.float64)
-            if sources:
-                anchor = sources[min(k, len(sources) - 1)]
-            else:  # no animal position: drawn as a compass at the environment centre
-                anchor = np.broadcast_to(centre, vectors.shape)
-            tips = anchor + float(ds.attrs["length"]) * vectors
-            layers.append(
-                _ArrowLayer(
-                    self._to_px(anchor), self._to_px(tips), _rgb(ds.attrs["color"]), pt, origin
-                )
+    def _draw_arrows(self, canvas: NDArray[np.uint8], view: Any, layer: ArrowLayer) -> None:
+        if not len(layer.origins):
+            return
+        thickness, color = max(1, round(layer.width * self._pt)), _cv(layer.color)
+        scale = float(np.sqrt(abs(np.linalg.det(self.transform.linear))))  # px per world unit
+        start, tip = self.transform(layer.origins), self.transform(layer.tips)
+        vec = tip - start
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        origin = self._clip_origin()
+        for k in np.flatnonzero(length > 1e-6):
+            unit = vec[k] / length[k]
+            head = min(float(length[k]), layer.head_length * scale)
+            base = tip[k] - head * unit
+            normal = np.array([-unit[1], unit[0]]) * (
+                head * layer.head_width / layer.head_length / 2
             )
-        return layers
+            a, b = draw.to_fixed(np.stack([start[k], base + 0.5 * unit]), origin)
+            triangle = draw.to_fixed(np.stack([tip[k], base + normal, base - normal]), origin)
+            draw.segment(view, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), thickness, color)
+            draw.polygon(view, triangle, color)
 
-    def _to_px(self, world: NDArray[np.float64]) -> NDArray[np.float64]:
-        return _apply(self.transform, _as_xy(world, self.n_dims))
+    def _clip_origin(self) -> tuple[int, int]:
+        """(col, row) of the axes clip's top-left: the origin of overlay drawing."""
+        r0, _, c0, _ = self._static.chrome.axes_clip
+        return (c0, r0)
 
-    # -------------------------------------------------------------------- text
-    def _draw_label(self, canvas: NDArray[np.uint8], index: int) -> None:
-        mask = self.chrome.glyphs.render(f"t = {self.times[index]:.2f} s")
-        r, c = self.chrome.label_origin
+    def _draw_label(self, canvas: NDArray[np.uint8], view: Any, layer: LabelLayer) -> None:
+        chrome = self._static.chrome
+        mask = chrome.glyphs.render(layer.text)
+        r, c = chrome.label_origin
         h = min(mask.shape[0], self.height - r)
         w = min(mask.shape[1], self.width - c)
-        draw.blend_mask(canvas, mask[:h, :w], (r, c), self.chrome.text_color)
+        draw.blend_mask(canvas, mask[:h, :w], (r, c), chrome.text_color)
 
     def _check_index(self, index: int) -> int:
         n = self.n_frames
@@ -355,141 +422,27 @@ class Compositor:
         return int(index) % n
 
 
-# ------------------------------------------------------------------- layers
-class _PositionLayer:
-    """Marker and fading trail; coordinates in fixed point for every frame, computed once."""
-
-    def __init__(
-        self, px: NDArray[np.float64], attrs: dict[str, Any], pt: float, origin: tuple[int, int]
-    ) -> None:
-        self.fx = draw.to_fixed(px, origin)
-        self.valid = np.all(np.isfinite(px), axis=1)
-        self.color = _rgb(attrs["color"])
-        self.cv = draw.cv_color(self.color)
-        radius = float(attrs["size"]) * pt / 2
-        self.r_in = round(radius * draw.ONE)
-        self.r_out = round((radius + 1.0) * draw.ONE)
-        self.trail = int(attrs.get("trail_length", 0))
-        self.thickness = max(1, round(max(1.5, 0.4 * radius)))
-
-    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
-        fx, valid = self.fx, self.valid
-        if self.trail and i > 0:
-            start = max(0, i - self.trail)
-            k = np.arange(start, i)
-            keep = valid[k] & valid[k + 1]  # the trail breaks at gaps
-            fade = 0.15 + 0.75 * (k - start + 1) / (i - start)
-            draw.fading_polyline(
-                view, fx[k[keep]], fx[k[keep] + 1], self.thickness, self.color, fade[keep]
-            )
-        if valid[i]:
-            centre = (int(fx[i, 0]), int(fx[i, 1]))
-            draw.disc(view, centre, self.r_out, OUTLINE_CV)
-            draw.disc(view, centre, self.r_in, self.cv)
+_DRAW: dict[type, Any] = {
+    FieldLayer: Compositor._draw_field,
+    VideoFrameLayer: Compositor._draw_video,
+    RegionLayer: Compositor._draw_region,
+    TrailLayer: Compositor._draw_trail,
+    PointsLayer: Compositor._draw_points,
+    SegmentsLayer: Compositor._draw_segments,
+    ArrowLayer: Compositor._draw_arrows,
+    LabelLayer: Compositor._draw_label,
+}
 
 
-class _BodypartLayer:
-    """Keypoints coloured per keypoint, joined by skeleton edges."""
-
-    def __init__(
-        self, px: NDArray[np.float64], ds: xr.Dataset, pt: float, origin: tuple[int, int]
-    ) -> None:
-        self.fx = draw.to_fixed(px, origin)  # (n_frames, n_keypoints, 2)
-        self.valid = np.all(np.isfinite(px), axis=2)
-        names = [str(k) for k in ds["keypoint"].values]
-        given = json.loads(ds.attrs.get("colors", "{}"))
-        auto = keypoint_colors(names)
-        self.colors = [draw.cv_color(_rgb(given.get(n, auto[n]))) for n in names]
-        self.edges: list[tuple[int, int]] = []
-        if "skeleton" in ds:
-            lookup = {n: i for i, n in enumerate(names)}
-            self.edges = [(lookup[str(a)], lookup[str(b)]) for a, b in ds["skeleton"].values]
-        self.edge_color = draw.cv_color(_rgb(ds.attrs["skeleton_color"]))
-        self.edge_width = max(1, round(float(ds.attrs["skeleton_width"]) * pt))
-        self.r_in = round(3.5 * pt * draw.ONE)
-        self.r_out = round((3.5 * pt + 1.0) * draw.ONE)
-
-    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
-        pts = [(int(c), int(r)) for c, r in self.fx[i]]
-        valid = self.valid[i]
-        for a, b in self.edges:
-            if valid[a] and valid[b]:  # edges with a missing endpoint are not drawn
-                draw.segment(view, pts[a], pts[b], self.edge_width, self.edge_color)
-        for k, color in enumerate(self.colors):
-            if valid[k]:
-                draw.disc(view, pts[k], self.r_out, OUTLINE_CV)
-                draw.disc(view, pts[k], self.r_in, color)
-
-
-class _ArrowLayer:
-    """Head-direction arrows: shaft and head geometry for every frame, computed once."""
-
-    def __init__(
-        self,
-        start: NDArray[np.float64],
-        tip: NDArray[np.float64],
-        color: NDArray[np.float64],
-        pt: float,
-        origin: tuple[int, int],
-    ) -> None:
-        width = 2.5 * pt
-        vec = tip - start
-        length = np.hypot(vec[:, 0], vec[:, 1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unit = vec / length[:, None]
-        head = np.minimum(length, np.maximum(3.0 * width, 0.3 * length))[:, None]
-        base = tip - head * unit
-        normal = np.column_stack([-unit[:, 1], unit[:, 0]]) * head * 0.55
-        self.valid = np.isfinite(length) & (length > 1e-6)
-        self.shaft_a = draw.to_fixed(start, origin)
-        self.shaft_b = draw.to_fixed(base + 0.5 * unit, origin)
-        self.head = draw.to_fixed(np.stack([tip, base + normal, base - normal], axis=1), origin)
-        self.thickness = max(1, round(width))
-        self.cv = draw.cv_color(color)
-
-    def __call__(self, view: NDArray[np.uint8], i: int) -> None:
-        if not self.valid[i]:
-            return
-        a, b = self.shaft_a[i], self.shaft_b[i]
-        draw.segment(view, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), self.thickness, self.cv)
-        draw.polygon(view, self.head[i], self.cv)
-
-
-# ------------------------------------------------------------------ helpers
-def keypoint_colors(names: list[str]) -> dict[str, str]:
-    """Colour-blind-safe colour per keypoint, chosen from its name (stable across runs).
-
-    Each name starts at ``crc32(name) % 7`` in `KEYPOINT_PALETTE`; names are
-    visited in sorted order and take the next free colour on a collision, so the
-    result depends only on the set of names.
-    """
-    out: dict[str, str] = {}
-    used: set[int] = set()
-    n = len(KEYPOINT_PALETTE)
-    for name in sorted(names):
-        k = zlib.crc32(name.encode()) % n
-        for step in range(n):
-            if (k + step) % n not in used or len(used) >= n:
-                k = (k + step) % n
-                break
-        used.add(k)
-        out[name] = KEYPOINT_PALETTE[k]
-    return out
-
-
+@functools.lru_cache(maxsize=256)
 def _rgb(color: str) -> NDArray[np.float64]:
     from matplotlib.colors import to_rgb
 
-    return np.array(to_rgb(color)) * 255.0
+    rgb = np.array(to_rgb(color)) * 255.0
+    rgb.flags.writeable = False
+    return rgb
 
 
-def _as_xy(points: ArrayLike, n_dims: int) -> NDArray[np.float64]:
-    """World points -> (n, 2); in 1D, x gets the strip's centre line as y."""
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, n_dims)
-    if n_dims == 1:
-        pts = np.column_stack([pts[:, 0], np.full(len(pts), STRIP_CENTRE)])
-    return pts
-
-
-def _apply(matrix: NDArray[Any], xy: NDArray[Any]) -> NDArray[np.float64]:
-    return xy @ matrix[:2, :2].T + matrix[:2, 2]
+@functools.lru_cache(maxsize=256)
+def _cv(color: str) -> draw.Color:
+    return draw.cv_color(_rgb(color))

@@ -11,79 +11,76 @@ faster here than a precomputed ``cv2.remap`` table) and blend it at ``alpha``.
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import NDArray
 
-__all__ = ["VideoLayer"]
+from neurospatial.animation.render.video_source import VideoSource
+from neurospatial.animation.transforms import Affine2D
+
+__all__ = ["VideoBlender"]
 
 
-class VideoLayer:
-    """Draws one aligned video overlay dataset into an RGBX canvas.
+class VideoBlender:
+    """Blends the frames of one video overlay into an RGBX canvas.
 
-    Built in two steps so decoding can start before the plot layout is known:
-    the constructor opens the source (and, given the frames an export renders,
-    starts decoding them ahead in a thread); `place` computes the resampling
-    tables once the world -> pixel map exists.
+    Built in two steps so decoding can start before the plot layout is known: the
+    constructor opens the source (and, given the video frames an export will show,
+    in order, starts decoding them ahead in a thread); `place` computes the
+    resampling once the world -> pixel map exists.
+
+    Parameters
+    ----------
+    source : VideoSource
+    px_to_world : Affine2D
+        The calibration: full-video pixel -> world.
+    alpha : float
+    plan : array of int, optional
+        The video frame number each rendered frame shows (-1: none), in render order.
     """
 
-    def __init__(self, ds: xr.Dataset, frames: range | None = None) -> None:
-        self.alpha = float(ds.attrs["alpha"])
-        self.below = ds.attrs["z_order"] == "below"
-        self.index = np.asarray(ds["frame_index"].values, dtype=np.int64)
-        width, height = json.loads(ds.attrs["frame_size_px"])
-        self._crop = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
-        self._px_to_world = np.asarray(ds["px_to_world"].values, dtype=np.float64)
-        crop, d = self._crop, int(ds.attrs["downsample"])
-        self._d = d
+    def __init__(
+        self,
+        source: VideoSource,
+        px_to_world: Affine2D,
+        alpha: float,
+        plan: NDArray[np.int64] | None = None,
+    ) -> None:
+        self.alpha = float(alpha)
+        self._array_to_world = px_to_world @ source.array_to_px
         self._frames: Any
         self._prefetch: _Prefetcher | None = None
         self.rect = (0, 0, 0, 0)
         self.mask = np.zeros((0, 0), dtype=bool)
         self._last: tuple[int, NDArray[np.uint8]] | None = None
-        if "source" in ds.attrs:
-            from neurospatial.animation.video_reader import VideoReader
-
+        self._size = source.size
+        if source.path is not None:
             # A small cache: an export reads each frame once, in order (the layer keeps
             # the last warped frame for repeats).
-            reader = VideoReader(
-                ds.attrs["source"], crop=tuple(crop), downsample=d, rgbx=True, cache_size=2
-            )
+            reader = source.reader(rgbx=True, cache_size=2)
             self._frames = reader
-            self._size = (reader.width, reader.height)
-            used = self.index if frames is None else self.index[frames.start : frames.stop]
-            reader.plan(used)
-            order = used[used >= 0]
-            order = order[np.concatenate([[True], np.diff(order) != 0])]  # runs -> one each
-            if frames is not None and len(order) and np.all(np.diff(order) > 0):
-                self._prefetch = _Prefetcher(reader, order.tolist())  # decode ahead, now
+            if plan is not None:
+                reader.plan(plan)
+                order = plan[plan >= 0]
+                order = order[np.concatenate([[True], np.diff(order) != 0])]  # runs -> one each
+                if len(order) and np.all(np.diff(order) > 0):
+                    self._prefetch = _Prefetcher(reader, order.tolist())  # decode ahead, now
         else:
-            self._size = (crop[2] // d, crop[3] // d)
-            x, y = crop[0], crop[1]
-            w, h = self._size
-            self._frames = _ArrayFrames(
-                np.asarray(ds["frame"].values)[:, y : y + h * d, x : x + w * d], d
-            )
+            self._frames = _ArrayFrames(source)
 
-    def place(self, world_to_px: NDArray[np.float64], clip: tuple[int, int, int, int]) -> None:
+    def place(self, world_to_px: Affine2D, clip: tuple[int, int, int, int]) -> None:
         """Map every plot pixel in `clip` (row0, row1, col0, col1) to the video array."""
-        crop, d = self._crop, self._d
         out_w, out_h = self._size
         r0, r1, c0, c1 = clip
         rows, cols = np.mgrid[r0:r1, c0:c1]
         pixels = np.stack([cols.ravel(), rows.ravel(), np.ones(rows.size)])
-        chain = np.linalg.inv(self._px_to_world) @ np.linalg.inv(world_to_px)
-        # Plot pixel (col, row) -> index into the cropped, downsampled array, all affine.
-        # Plot pixel centres are the integer coordinates of world_to_px (as OpenCV draws);
-        # video pixel centres sit at +0.5 in calibration coordinates.
-        to_array = np.array([[1 / d, 0, -crop[0] / d - 0.5], [0, 1 / d, -crop[1] / d - 0.5]])
-        affine = to_array @ chain
+        # Plot pixel (col, row) -> world -> returned-frame pixel: one affine chain, pixel
+        # centres at integers on both sides.
+        affine = (self._array_to_world.inverse() @ world_to_px.inverse()).matrix[:2]
         map_x, map_y = (affine @ pixels).reshape(2, *rows.shape)
         inside = (map_x >= -0.5) & (map_x <= out_w - 0.5) & (map_y >= -0.5) & (map_y <= out_h - 0.5)
         rr, cc = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
@@ -94,7 +91,7 @@ class VideoLayer:
         self.rect = (r0 + rr[0], r0 + rr[-1] + 1, c0 + cc[0], c0 + cc[-1] + 1)
         # The same map for the rectangle's own pixel grid (origin at its top-left).
         shift = np.array([[1, 0, self.rect[2]], [0, 1, self.rect[0]], [0, 0, 1]])
-        self._affine = (affine @ shift)[:2]
+        self._affine = (np.vstack([affine, [0, 0, 1]]) @ shift)[:2]
         self._size_px = (self.rect[3] - self.rect[2], self.rect[1] - self.rect[0])
         self.mask = inside[sl]
         self._full = bool(self.mask.all())
@@ -102,9 +99,8 @@ class VideoLayer:
         if self._prefetch is not None:  # from now on the thread warps frames too
             self._prefetch.warp = self._warp
 
-    def warped(self, i: int) -> NDArray[np.uint8] | None:
-        """Frame i's video resampled onto the layer rectangle (RGBX), or None."""
-        k = int(self.index[i])
+    def warped(self, k: int) -> NDArray[np.uint8] | None:
+        """Video frame `k` resampled onto the layer rectangle (RGBX), or None."""
         if k < 0 or self.mask.size == 0:
             return None
         if self._last is not None and self._last[0] == k:  # same video frame as before
@@ -130,9 +126,9 @@ class VideoLayer:
         )
         return np.asarray(out, dtype=np.uint8)
 
-    def blend(self, canvas: NDArray[np.uint8], i: int) -> None:
-        """Blend frame i's video over the canvas at alpha, inside the video's footprint."""
-        video = self.warped(i)
+    def blend(self, canvas: NDArray[np.uint8], k: int) -> None:
+        """Blend video frame `k` over the canvas at alpha, inside the video's footprint."""
+        video = self.warped(k)
         if video is None:
             return
         import cv2
@@ -227,17 +223,11 @@ class _Prefetcher:
 
 
 class _ArrayFrames:
-    """Frames of an in-memory video, cropped; downsampled by d x d block averages
-    (like the file reader, so the pixel mapping is the same exact 1/d scale)."""
+    """Frames of an in-memory or stored video array, cropped and downsampled by d x d
+    block averages (like the file reader, so the pixel mapping is the same)."""
 
-    def __init__(self, frames: NDArray[np.uint8], downsample: int) -> None:
-        self.frames, self.d = frames, downsample
+    def __init__(self, source: VideoSource) -> None:
+        self.source = source
 
     def __getitem__(self, k: int) -> NDArray[np.uint8]:
-        frame = self.frames[k]
-        if self.d == 1:
-            return frame
-        import cv2
-
-        h, w = frame.shape[0] // self.d, frame.shape[1] // self.d
-        return np.asarray(cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+        return self.source.array_frame(k)
