@@ -43,7 +43,6 @@ PRELOAD = (
 
 
 def build_store(path: Path, n_frames: int, bins: int, rate_hz: float, fps: float) -> None:
-    import dask.array as da
     import numpy as np
 
     from neurospatial import Environment
@@ -64,18 +63,13 @@ def build_store(path: Path, n_frames: int, bins: int, rate_hz: float, fps: float
     centres = np.column_stack(
         [np.interp(frame_times, times, positions[:, d]) for d in range(2)]
     ).astype(np.float32)
-    per_chunk = max(1, 2**20 // (8 * env.n_bins))  # the scene's default chunk size
-    centres_d = da.from_array(centres, chunks=(per_chunk, 2))
     bin_centers = env.bin_centers.astype(np.float32)
-
-    def block(c: np.ndarray) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    fields = np.empty((n_frames, env.n_bins), dtype=np.float32)  # in memory: default chunks
+    for start in range(0, n_frames, 1000):
+        c = centres[start : start + 1000]
         d2 = ((bin_centers[None] - c[:, None]) ** 2).sum(-1)
-        rng = np.random.default_rng(len(c))
-        return (np.exp(-d2 / 200.0) + 0.05 * rng.random(d2.shape)).astype(np.float32)
-
-    fields = centres_d.map_blocks(
-        block, chunks=(centres_d.chunks[0], (env.n_bins,)), dtype=np.float32
-    )
+        fields[start : start + 1000] = np.exp(-d2 / 200.0) + 0.05 * rng.random(d2.shape)
     overlay = PositionOverlay(positions, times=times, color="red", size=10.0, trail_length=10)
     scene = build_scene(
         env, fields, overlays=[overlay], frame_times=frame_times, fps=fps, vmin=0.0, vmax=1.05

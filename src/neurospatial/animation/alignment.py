@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import kind_of
-from neurospatial.animation.scene import scene_overlays
+from neurospatial.animation.scene import scene_dataset, scene_overlays
 from neurospatial.animation.validation import check_overlap, check_rate, check_times
 
 __all__ = ["Window", "align_scene", "align_window", "subsample_frames"]
@@ -94,24 +94,31 @@ class Window:
         return xr.DataTree.from_dict(nodes)
 
 
-def align_window(scene: xr.DataTree, frame_times: Any = None, *, frames: Any = None) -> Window:
-    """`align_scene` without assembling the DataTree (renderers use the parts)."""
-    fields = scene["fields"].to_dataset()
+def align_window(
+    scene: xr.DataTree, frame_times: Any = None, *, frames: Any = None, direct: bool = False
+) -> Window:
+    """`align_scene` without assembling the DataTree (renderers use the parts).
+
+    `direct` is for renderers reading windows of a few thousand frames at most: a
+    stored scene is read straight from its store (`scene_dataset`) and the aligned
+    overlays are computed (numpy); fields stay as they are until read.
+    """
+    fields = scene_dataset(scene, "fields", direct=direct)
     n_frames = fields.sizes["time"]
     index = _selection(frames, n_frames)
-    if "frame" not in fields.coords:  # each frame's position in the scene being aligned
-        fields = fields.assign_coords(frame=("time", np.arange(n_frames)))
-    overlays = scene_overlays(scene)
+    # Each frame's number: its position in the scene being aligned (kept by windows).
+    numbers = np.arange(n_frames)[index]
+    overlays = scene_overlays(scene, direct=direct)
     environment = scene["environment"].to_dataset()
     attrs = {**scene.attrs, "aligned": 1}
     if scene.attrs.get("aligned"):
         if not _same_times(scene, frame_times):
             raise ValueError(_realign_message(scene))
+        window = fields.isel(time=index)
+        if "frame" not in window.coords:
+            window = window.assign_coords(frame=("time", numbers))
         return Window(
-            attrs,
-            fields.isel(time=index),
-            environment,
-            {name: ds.isel(time=index) for name, ds in overlays.items()},
+            attrs, window, environment, {n: ds.isel(time=index) for n, ds in overlays.items()}
         )
     if frame_times is None:
         times = np.asarray(fields["time"].values, dtype=np.float64)
@@ -133,7 +140,10 @@ def align_window(scene: xr.DataTree, frame_times: Any = None, *, frames: Any = N
         elif frame_times is not None:
             check_overlap(name, ds["time"].values, times)
         aligned[name] = kind_of(ds).align(ds, selected)
-    return Window(attrs, fields.isel(time=index).assign_coords(time=selected), environment, aligned)
+        if direct:
+            aligned[name] = aligned[name].compute(scheduler="synchronous")
+    window = fields.isel(time=index).assign_coords(time=selected, frame=("time", numbers))
+    return Window(attrs, window, environment, aligned)
 
 
 def _selection(frames: Any, n_frames: int) -> slice | NDArray[np.intp]:

@@ -103,10 +103,11 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
     order = ["z", "y", "x"][3 - max(env.n_dims, 2) :]
     index = raster_bins(env, axes["x"], axes["y"], *([axes["z"]] if "z" in axes else []))
     field = scene["fields"]["field"]
-    data: Any = field.data
-    if not hasattr(data, "dask"):  # in memory: chunks of about 1 MiB of field values
+    if field.chunks is None:  # in memory: chunks of about 1 MiB of field values
         per_chunk = max(1, 2**20 // (8 * max(env.n_bins, 1)))
-        data = da.from_array(np.asarray(data), chunks=(per_chunk, -1))
+        data: Any = da.from_array(np.asarray(field.values), chunks=(per_chunk, -1))
+    else:
+        data = field.data
     safe = np.where(index >= 0, index, 0)
     missing = index < 0
 

@@ -271,7 +271,11 @@ class LayerModel:
         block = self._block
         if block is None or not (block[0] <= k < block[1]):
             start, stop = k, len(self.numbers)
-            values = np.asarray(self._field[start:stop].values, dtype=np.float64)
+            part = self._field[start:stop]
+            if part.chunks is not None:  # dask: one small computation, no thread pool
+                values = np.asarray(part.data.compute(scheduler="synchronous"), np.float64)
+            else:
+                values = np.asarray(part.values, dtype=np.float64)
             values.flags.writeable = False
             block = self._block = (start, stop, values)
         return block[2][k - block[0]]
@@ -312,7 +316,7 @@ def _load(
     if any(hasattr(a, "dask") for a in arrays):
         import dask
 
-        arrays = list(dask.compute(*arrays))
+        arrays = list(dask.compute(*arrays, scheduler="synchronous"))
     out: dict[str, dict[str, NDArray[Any]]] = {name: {} for name in wanted}
     for (name, var), array in zip(keys, arrays, strict=True):
         out[name][var] = np.asarray(array)

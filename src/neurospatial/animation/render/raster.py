@@ -252,8 +252,10 @@ class Compositor:
         self.close()
 
     def frame(self, index: int) -> Frame:
+        import cv2
+
         index = self._check_index(index)
-        image = np.ascontiguousarray(self.render(index)[..., :3])
+        image = np.asarray(cv2.cvtColor(self.render(index), cv2.COLOR_RGBA2RGB), np.uint8)
         return Frame(
             image=image,
             time=float(self.times[index]),
@@ -294,7 +296,7 @@ class Compositor:
         stop = index + 1
         if self._frames is not None and self._frames.start <= index < self._frames.stop:
             stop = min(self._frames.stop, index + self._block)
-        window = align_window(self.scene, frames=slice(lo, stop))
+        window = align_window(self.scene, frames=slice(lo, stop), direct=True)
         self._model, self._span = LayerModel(window, self.info), (index, stop)
         return self._model
 

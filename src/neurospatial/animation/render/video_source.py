@@ -35,8 +35,7 @@ class VideoSource:
         self._frames: Any = None
         self._numbers: NDArray[np.int64] | None = None
         if self.path is None:
-            frames = ds["frame"]
-            self._frames = frames.data  # numpy or dask: indexed one frame at a time
+            self._frames = ds["frame"]  # in memory, dask or a store: read a frame at a time
             if "video_frame" in ds.coords:
                 self._numbers = np.asarray(ds["video_frame"].values, dtype=np.int64)
         self._reader: Any = None
@@ -73,7 +72,8 @@ class VideoSource:
         position = k if self._numbers is None else int(np.searchsorted(self._numbers, k))
         x, y, d = self.crop[0], self.crop[1], self.downsample
         w, h = self.size
-        frame = np.asarray(self._frames[position, y : y + h * d, x : x + w * d], dtype=np.uint8)
+        part = self._frames[position, y : y + h * d, x : x + w * d]
+        frame = np.asarray(part.values, dtype=np.uint8)
         if d == 1:
             return frame
         import cv2
