@@ -1,7 +1,8 @@
 """Animation of spatial fields with behaviour overlays.
 
 Public API: overlay dataclasses, the xarray scene (`build_scene`, `align_scene`,
-`open_scene`) and frame utilities.
+`open_scene`), rendering (`animate`, `render_frame`), and what renderers draw from:
+the layer model (`frame_layers`) and the field as an image (`field_image`).
 """
 
 from neurospatial.animation.alignment import align_scene, subsample_frames
@@ -13,6 +14,8 @@ from neurospatial.animation.overlays import (
     PositionOverlay,
     VideoOverlay,
 )
+from neurospatial.animation.render.field_image import field_image
+from neurospatial.animation.render.model import frame_layers
 from neurospatial.animation.render.raster import Frame, render_frame
 from neurospatial.animation.scene import build_scene, open_scene
 from neurospatial.animation.transforms import Affine2D
@@ -29,6 +32,8 @@ __all__ = [
     "animate",
     "build_scene",
     "calibrate_video",
+    "field_image",
+    "frame_layers",
     "open_scene",
     "render_frame",
     "subsample_frames",

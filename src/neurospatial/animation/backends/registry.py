@@ -144,10 +144,11 @@ def get_backend(name: str) -> Backend:
 
 
 def in_notebook() -> bool:
-    """Running in a Jupyter kernel (IPython is checked only if already imported)."""
+    """Running in a Jupyter kernel: IPython's shell has a kernel (IPython is looked at
+    only if something imported it already; the terminal IPython has no kernel)."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+    return getattr(shell, "kernel", None) is not None
 
 
 def resolve_backend(backend: str, save_path: Path | None) -> Backend:
