@@ -265,8 +265,8 @@ def test_non_2d_environment_raises(n_dims):
     with pytest.raises(ValueError) as info:
         calibrate_video(_frames(), env, cm_per_px=0.5)
     message = str(info.value)
-    assert message.startswith("VideoOverlay requires 2D environment")
-    assert f"env.n_dims={n_dims}" in message
+    assert message.splitlines()[0] == "VideoOverlay requires 2D environment."
+    assert f"env.n_dims = {n_dims}" in message
     _has_what_why_how(message)
 
 
@@ -455,7 +455,7 @@ def test_small_residual_does_not_warn():
 def test_environment_beyond_video_coverage_warns_with_ranges():
     env = _env((2.0, 2.0), (30.0, 22.0))  # ranges [1, 31] x [1, 23]
     with pytest.warns(
-        UserWarning, match="Environment bounds extend beyond calibrated video coverage"
+        UserWarning, match=r"^Environment bounds extend beyond calibrated video coverage\.\n"
     ) as record:
         calibrate_video(_frames(64, 48), env, cm_per_px=0.25)  # video covers 16 x 12
     message = str(record[0].message)
@@ -467,7 +467,7 @@ def test_environment_beyond_video_coverage_warns_with_ranges():
 def test_environment_with_negative_origin_warns_for_scale_bar():
     env = _env((-10.0, 2.0), (20.0, 22.0))  # x starts below the video's left edge at 0
     with pytest.warns(
-        UserWarning, match="Environment bounds extend beyond calibrated video coverage"
+        UserWarning, match=r"^Environment bounds extend beyond calibrated video coverage\.\n"
     ) as record:
         calibrate_video(_frames(64, 48), env, scale_bar=((0, 0), (8, 0), 4.0))
     assert "bottom-left corner at the environment origin" in str(record[0].message)

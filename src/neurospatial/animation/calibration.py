@@ -33,11 +33,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from neurospatial.animation.errors import format_message, warn
+from neurospatial.animation.fitting import (
+    bar_scale,
+    check_landmarks,
+    fit_affine,
+    fit_similarity,
+    positive_scale,
+)
 from neurospatial.animation.transforms import Affine2D, image_box, pixel_to_world
-from neurospatial.animation.validation import as_float_array
 from neurospatial.animation.video_probe import frame_size
 
 if TYPE_CHECKING:
@@ -51,7 +57,6 @@ __all__ = ["RESIDUAL_WARN_FRACTION", "VideoCalibration", "calibrate_video"]
 RESIDUAL_WARN_FRACTION = 0.01
 
 _LANDMARK_FITS = ("affine", "similarity")
-_DEGENERATE_RATIO = 1e-8  # smallest / largest singular value of centred landmarks
 
 
 # ---------------------------------------------------------------- VideoCalibration
@@ -210,12 +215,16 @@ def calibrate_video(
         )
     rms = None
     if method == "landmarks":
-        px, world = _check_landmarks(landmarks_px, landmarks_env)
-        transform = (_fit_affine if landmark_fit == "affine" else _fit_similarity)(px, world)
+        px, world = check_landmarks(landmarks_px, landmarks_env)
+        transform = (fit_affine if landmark_fit == "affine" else fit_similarity)(px, world)
         residuals = transform(px) - world
         rms = float(np.sqrt(np.mean(np.sum(residuals**2, axis=1))))
     else:
-        s = _bar_scale(scale_bar) if method == "scale_bar" else _positive(cm_per_px, "cm_per_px")
+        s = (
+            bar_scale(scale_bar)
+            if method == "scale_bar"
+            else positive_scale(cm_per_px, "cm_per_px")
+        )
     width, height = frame_size(source)  # after the cheap checks: may run ffmpeg
     if method != "landmarks":  # the image covers [0, s * width] x [0, s * height]
         transform = pixel_to_world((0.0, s * width, 0.0, s * height), image_box(width, height))
@@ -237,7 +246,8 @@ def _check_env(env: Environment) -> None:
     if env.n_dims != 2:
         raise ValueError(
             format_message(
-                f"VideoOverlay requires 2D environment; got env.n_dims={env.n_dims}.",
+                "VideoOverlay requires 2D environment.\n"
+                f"  calibrate_video got an environment with env.n_dims = {env.n_dims}.",
                 "a video frame is a plane: it can only be calibrated to a 2D environment.",
                 [
                     "Build the environment from 2D positions, e.g. "
@@ -293,139 +303,6 @@ def _choose_method(
     return methods[0]
 
 
-def _positive(value: Any, name: str) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            format_message(
-                f"{name} must be a positive finite number, got {value!r}.",
-                "it sets the size of a pixel in environment units.",
-                [f"Pass {name} as a number greater than 0 (environment units)."],
-            )
-        )
-    return float(value)
-
-
-def _bar_scale(scale_bar: Any) -> float:
-    try:
-        p1, p2, length = scale_bar
-        ends = np.asarray([p1, p2], dtype=np.float64)
-    except (TypeError, ValueError):
-        ends = None
-    if ends is None or ends.shape != (2, 2):
-        raise ValueError(
-            format_message(
-                f"scale_bar={scale_bar!r} is not ((x1, y1), (x2, y2), length).",
-                "a scale bar is two pixel points (x = column, y = row) and the world "
-                "distance between them.",
-                ["Pass e.g. scale_bar=((100, 400), (500, 400), 80.0) for 400 px = 80 cm."],
-            )
-        )
-    if not np.all(np.isfinite(ends)):
-        raise ValueError(
-            format_message(
-                f"scale_bar end points must be finite, got {ends.tolist()}.",
-                "the scale is computed from the distance between the end points.",
-                ["Pass pixel coordinates as finite numbers."],
-            )
-        )
-    length = _positive(length, "scale_bar length")
-    pixels = float(np.hypot(*(ends[1] - ends[0])))
-    if pixels == 0:
-        raise ValueError(
-            format_message(
-                f"scale_bar end points coincide: both are {ends[0].tolist()}, so the bar is "
-                "0 px long.",
-                "the scale is length / (pixel distance between the end points).",
-                ["Pass two distinct pixel points, as far apart as possible for precision."],
-            )
-        )
-    return length / pixels
-
-
-def _check_landmarks(
-    landmarks_px: Any, landmarks_env: Any
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    arrays = {}
-    for name, value in (("landmarks_px", landmarks_px), ("landmarks_env", landmarks_env)):
-        arr = as_float_array(value, name)
-        if arr.ndim != 2 or arr.shape[1] != 2:
-            raise ValueError(
-                format_message(
-                    f"{name} has shape {arr.shape}; expected (n_landmarks, 2).",
-                    "each landmark is one (x, y) point.",
-                    ["Stack the points as rows: np.array([[x0, y0], [x1, y1], ...])."],
-                )
-            )
-        arrays[name] = arr
-    px, world = arrays["landmarks_px"], arrays["landmarks_env"]
-    if len(px) != len(world):
-        raise ValueError(
-            format_message(
-                f"landmarks_px has {len(px)} points but landmarks_env has {len(world)}.",
-                "landmarks are matched by position: row i of both arrays is the same point.",
-                ["Pass the same landmarks, in the same order, in both arrays."],
-            )
-        )
-    if len(px) < 3:
-        raise ValueError(
-            format_message(
-                f"Got {len(px)} landmark(s); at least 3 are needed.",
-                "an affine map has 6 unknowns and each landmark gives 2 equations.",
-                [
-                    "Add landmarks (arena corners are good ones); 4 or more let the "
-                    "residual check the fit.",
-                    "With only two known points, use scale_bar=((x1, y1), (x2, y2), length).",
-                ],
-            )
-        )
-    for name, arr in arrays.items():
-        bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))
-        if len(bad):
-            raise ValueError(
-                format_message(
-                    f"{name} has {len(bad)} non-finite landmark(s) at rows {bad.tolist()}: "
-                    f"{arr[bad].tolist()}.",
-                    "every landmark enters the least-squares fit.",
-                    ["Remove those rows from both landmark arrays, or fix their coordinates."],
-                )
-            )
-        centred = arr - arr.mean(axis=0)
-        sv = np.linalg.svd(centred, compute_uv=False)
-        if sv[0] == 0 or sv[1] <= _DEGENERATE_RATIO * sv[0]:
-            raise ValueError(
-                format_message(
-                    f"{name} are collinear or coincide ({arr.tolist()}); the fit is degenerate.",
-                    "points on one line fix the map only along that line.",
-                    ["Use at least 3 landmarks that span an area, e.g. three arena corners."],
-                )
-            )
-    return px, world
-
-
-def _fit_affine(px: NDArray[np.float64], world: NDArray[np.float64]) -> Affine2D:
-    design = np.column_stack([px, np.ones(len(px))])
-    coefficients = np.linalg.lstsq(design, world, rcond=None)[0]  # (3, 2)
-    return Affine2D(np.vstack([coefficients.T, [0.0, 0.0, 1.0]]))
-
-
-def _fit_similarity(px: NDArray[np.float64], world: NDArray[np.float64]) -> Affine2D:
-    """Least-squares scale * orthogonal matrix (rotation or reflection) + translation.
-
-    With centred points P, Q, sum |s R p - q|^2 is minimised over orthogonal R
-    by R = U V^T where Q^T P = U S V^T, and then s = trace(S) / sum |p|^2.
-    """
-    px_mean, world_mean = px.mean(axis=0), world.mean(axis=0)
-    p, q = px - px_mean, world - world_mean
-    u, singular, vt = np.linalg.svd(q.T @ p)
-    scale = singular.sum() / np.sum(p**2)
-    linear = scale * (u @ vt)
-    m = np.eye(3)
-    m[:2, :2] = linear
-    m[:2, 2] = world_mean - linear @ px_mean
-    return Affine2D(m)
-
-
 def _extent(env: Environment) -> float:
     return max(hi - lo for lo, hi in env.dimension_ranges)
 
@@ -463,8 +340,9 @@ def _check_coverage(calibration: VideoCalibration, env: Environment) -> None:
         for d, axis in enumerate("xy")
     )
     warn(
-        f"Environment bounds extend beyond calibrated video coverage ({env.units}). {axes}. "
-        "Parts of the environment outside the frame are drawn without video. scale_bar and "
+        "Environment bounds extend beyond calibrated video coverage.\n"
+        f"  {axes} ({env.units}).\n"
+        "  Parts of the environment outside the frame are drawn without video. scale_bar and "
         "cm_per_px put the video's bottom-left corner at the environment origin (0, 0); if "
         "the environment's origin is elsewhere, calibrate with landmarks instead. Otherwise "
         "check the scale and that the video matches the environment."
