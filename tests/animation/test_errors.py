@@ -9,24 +9,25 @@ attributed to the caller's line (the test file), not to library internals.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 
+import dask.array as da
 import numpy as np
 import pytest
+import xarray as xr
 
 from neurospatial import Environment
 from neurospatial.animation import (
     BodypartOverlay,
     HeadDirectionOverlay,
     PositionOverlay,
+    VideoOverlay,
     align_scene,
     build_scene,
     subsample_frames,
 )
 from neurospatial.animation.validation import OUT_OF_BOUNDS_WARN_FRACTION
-
-# Repr of a float in a message: "2.0" or "np.float64(2.0)" (numpy >= 2 repr).
-_F = r"(?:np\.float64\()?{}\)?"
 
 
 def _env2d(rng: np.random.Generator) -> Environment:
@@ -59,18 +60,14 @@ def test_non_monotonic_frame_times_reports_count_indices_pair_and_three_fixes():
     rng = np.random.default_rng(1)
     env = _env2d(rng)
     frame_times = [0.0, 1.0, 2.0, 1.5, 3.0, 3.0, 4.0]
-    with pytest.raises(ValueError, match=r"frame_times is not strictly increasing") as exc:
+    with pytest.raises(
+        ValueError, match=r"^frame_times are not monotonically increasing\.\n"
+    ) as exc:
         build_scene(env, _fields(rng, env, 7), frame_times=frame_times)
     msg = str(exc.value)
-    assert "2 violation(s)" in msg
-    assert "first at indices [2, 4]" in msg
-    assert re.search(
-        r"first violating pair: frame_times\[2\] = "
-        + _F.format(r"2\.0")
-        + r" then frame_times\[3\] = "
-        + _F.format(r"1\.5"),
-        msg,
-    ), msg
+    assert "\n  frame_times: 2 violation(s) " in msg
+    assert "first at indices [2, 4]\n" in msg
+    assert "\n  First violating pair: frame_times[2] = 2.0, then frame_times[3] = 1.5\n" in msg
     assert "1. Sort the samples by time" in msg
     assert "2. Remove duplicate timestamps" in msg
     assert "3. Check for clock resets or concatenated sessions" in msg
@@ -82,24 +79,23 @@ def test_non_monotonic_position_times_duplicate_is_a_violation():
     times = np.array([0.0, 0.1, 0.2, 0.2, 0.4])
     with pytest.raises(
         ValueError,
-        match=r"PositionOverlay times is not strictly increasing: 1 violation\(s\), "
-        r"first at indices \[2\]",
+        match=r"^Overlay timestamps are not monotonically increasing\.\n"
+        r"  PositionOverlay times: 1 violation\(s\) .*, first at indices \[2\]\n",
     ) as exc:
         PositionOverlay(_inside(rng, 5), times=times)
-    assert re.search(
-        r"PositionOverlay times\[2\] = "
-        + _F.format(r"0\.2")
-        + r" then PositionOverlay times\[3\] = "
-        + _F.format(r"0\.2"),
-        str(exc.value),
-    )
+    assert (
+        "  First violating pair: PositionOverlay times[2] = 0.2, then "
+        "PositionOverlay times[3] = 0.2"
+    ) in str(exc.value)
 
 
 def test_non_monotonic_more_than_five_violations_are_truncated():
     rng = np.random.default_rng(3)
     times = np.tile([1.0, 0.0], 6)  # 11 steps, violations at 0, 2, 4, 6, 8, 10
     with pytest.raises(
-        ValueError, match=r"6 violation\(s\), first at indices \[0, 2, 4, 6, 8, \.\.\.\]"
+        ValueError,
+        match=r"HeadDirectionOverlay times: 6 violation\(s\) .*, "
+        r"first at indices \[0, 2, 4, 6, 8, \.\.\.\]",
     ):
         HeadDirectionOverlay(rng.uniform(-np.pi, np.pi, 12), times=times)
 
@@ -110,8 +106,10 @@ def test_non_monotonic_bodypart_times_per_keypoint_names_the_keypoint():
     times = {"nose": [0.0, 1.0, 2.0, 3.0], "tail": [0.0, 2.0, 1.0]}
     with pytest.raises(
         ValueError,
-        match=r"BodypartOverlay times\['tail'\] is not strictly increasing: 1 violation\(s\), "
-        r"first at indices \[1\]",
+        match=r"^Overlay timestamps are not monotonically increasing\.\n"
+        r"  BodypartOverlay times\['tail'\]: 1 violation\(s\) .*, first at indices \[1\]\n"
+        r"  First violating pair: BodypartOverlay times\['tail'\]\[1\] = 2\.0, then "
+        r"BodypartOverlay times\['tail'\]\[2\] = 1\.0\n",
     ):
         BodypartOverlay(data, times=times)
 
@@ -122,9 +120,24 @@ def test_non_increasing_align_frame_times():
     scene = build_scene(env, _fields(rng, env, 4))
     with pytest.raises(
         ValueError,
-        match=r"frame_times is not strictly increasing: 3 violation\(s\), first at indices \[0, 1, 2\]",
+        match=r"^frame_times are not monotonically increasing\.\n"
+        r"  frame_times: 3 violation\(s\) .*, first at indices \[0, 1, 2\]\n",
     ):
         align_scene(scene, frame_times=[3.0, 2.0, 1.0, 0.0])
+
+
+def test_non_monotonic_fields_time_coordinate_names_it():
+    rng = np.random.default_rng(6)
+    env = _env2d(rng)
+    fields = xr.DataArray(
+        _fields(rng, env, 3), dims=("time", "bin"), coords={"time": [0.0, 2.0, 1.0]}
+    )
+    with pytest.raises(ValueError) as exc:
+        build_scene(env, fields)
+    msg = str(exc.value)
+    assert msg.splitlines()[0] == "fields time coordinate is not monotonically increasing."
+    assert "fields time coordinate[1] = 2.0, then fields time coordinate[2] = 1.0" in msg
+    _has_what_why_how(msg, 3)
 
 
 # ------------------------------------------------------------------ NaN / Inf data
@@ -134,13 +147,12 @@ def test_nan_in_position_data_reports_count_rows_and_first_value():
     data[3] = np.nan  # 2 values in 1 row
     data[7, 1] = np.nan
     with pytest.raises(
-        ValueError, match=r"PositionOverlay data contains 3 non-finite value\(s\)"
+        ValueError, match=r"^Found 3 NaN/Inf values in overlay data at indices: \[3, 7\]\.\n"
     ) as exc:
         PositionOverlay(data)
     msg = str(exc.value)
-    assert "(NaN or Inf) in 2 sample(s)" in msg
-    assert "first at indices [3, 7]" in msg
-    assert "first bad value: nan" in msg
+    assert "\n  PositionOverlay data: 3 non-finite value(s) in 2 of 10 sample(s)\n" in msg
+    assert "\n  First invalid value at index 3: [nan, nan]\n" in msg
     _has_what_why_how(msg, 3)
 
 
@@ -151,8 +163,9 @@ def test_inf_in_position_data_first_bad_value_is_first_in_row_order():
     data[5, 0] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"2 non-finite value\(s\) \(NaN or Inf\) in 2 sample\(s\); first at indices \[2, 5\], "
-        r"first bad value: -inf\.",
+        match=r"^Found 2 NaN/Inf values in overlay data at indices: \[2, 5\]\.\n"
+        r"  PositionOverlay data: 2 non-finite value\(s\) in 2 of 8 sample\(s\)\n"
+        + re.escape(f"  First invalid value at index 2: [{float(data[2, 0])!r}, -inf]\n"),
     ):
         PositionOverlay(data)
 
@@ -163,8 +176,9 @@ def test_nan_rows_beyond_five_are_truncated():
     data[[1, 4, 6, 9, 11, 15, 19], 0] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"7 non-finite value\(s\) \(NaN or Inf\) in 7 sample\(s\); "
-        r"first at indices \[1, 4, 6, 9, 11, \.\.\.\]",
+        match=r"^Found 7 NaN/Inf values in overlay data at indices: \[1, 4, 6, 9, 11, \.\.\.\]\.\n"
+        r"  PositionOverlay data: 7 non-finite value\(s\) in 7 of 20 sample\(s\)\n"
+        r"  First invalid value at index 1: \[nan, ",
     ):
         PositionOverlay(data)
 
@@ -175,8 +189,9 @@ def test_nan_in_bodypart_names_the_keypoint():
     tail[4, 0] = np.inf
     with pytest.raises(
         ValueError,
-        match=r"BodypartOverlay data\['tail'\] contains 1 non-finite value\(s\) \(NaN or Inf\) in "
-        r"1 sample\(s\); first at indices \[4\], first bad value: inf\.",
+        match=r"^Found 1 NaN/Inf values in overlay data at indices: \[4\]\.\n"
+        r"  BodypartOverlay data\['tail'\]: 1 non-finite value\(s\) in 1 of 6 sample\(s\)\n"
+        r"  First invalid value at index 4: \[inf, ",
     ):
         BodypartOverlay({"nose": _inside(rng, 6), "tail": tail})
 
@@ -187,8 +202,9 @@ def test_nan_in_head_direction_angles():
     angles[[5, 8]] = [np.nan, np.inf]
     with pytest.raises(
         ValueError,
-        match=r"HeadDirectionOverlay data contains 2 non-finite value\(s\) \(NaN or Inf\) in "
-        r"2 sample\(s\); first at indices \[5, 8\], first bad value: nan\.",
+        match=r"^Found 2 NaN/Inf values in overlay data at indices: \[5, 8\]\.\n"
+        r"  HeadDirectionOverlay data: 2 non-finite value\(s\) in 2 of 9 sample\(s\)\n"
+        r"  First invalid value at index 5: nan\n",
     ):
         HeadDirectionOverlay(angles)
 
@@ -199,7 +215,9 @@ def test_nan_in_head_direction_vectors():
     vectors[0, 1] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"HeadDirectionOverlay data contains 1 non-finite value\(s\) .*first at indices \[0\]",
+        match=r"^Found 1 NaN/Inf values in overlay data at indices: \[0\]\.\n"
+        r"  HeadDirectionOverlay data: 1 non-finite value\(s\) in 1 of 6 sample\(s\)\n"
+        + re.escape(f"  First invalid value at index 0: [{float(vectors[0, 0])!r}, nan]\n"),
     ):
         HeadDirectionOverlay(vectors)
 
@@ -209,10 +227,22 @@ def test_nan_in_frame_times():
     env = _env2d(rng)
     with pytest.raises(
         ValueError,
-        match=r"frame_times contains 1 non-finite value\(s\) \(NaN or Inf\) in 1 sample\(s\); "
-        r"first at indices \[4\], first bad value: nan\.",
+        match=r"^Found 1 NaN/Inf values in frame_times at indices: \[4\]\.\n"
+        r"  frame_times: 1 non-finite value\(s\) in 1 of 5 sample\(s\)\n"
+        r"  First invalid value at index 4: nan\n",
     ):
         build_scene(env, _fields(rng, env, 5), frame_times=[0.0, 1.0, 2.0, 3.0, np.nan])
+
+
+def test_nan_in_overlay_times_names_them():
+    rng = np.random.default_rng(18)
+    with pytest.raises(
+        ValueError,
+        match=r"^Found 1 NaN/Inf values in PositionOverlay times at indices: \[2\]\.\n"
+        r"  PositionOverlay times: 1 non-finite value\(s\) in 1 of 4 sample\(s\)\n"
+        r"  First invalid value at index 2: inf\n",
+    ):
+        PositionOverlay(_inside(rng, 4), times=[0.0, 1.0, np.inf, 3.0])
 
 
 def test_zero_length_head_direction_vector():
@@ -289,12 +319,15 @@ def test_no_overlap_build_scene_overlay_after_frames():
     rng = np.random.default_rng(30)
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 11), times=np.linspace(20.0, 30.0, 11))
-    with pytest.raises(ValueError, match=r"Overlay 'position' has no temporal overlap") as exc:
+    with pytest.raises(
+        ValueError,
+        match=r"^No temporal overlap between overlay and frames\.\n  Overlay: 'position'\n",
+    ) as exc:
         build_scene(env, _fields(rng, env, 10), overlays=overlay, frame_times=np.arange(10) * 1.1)
     msg = str(exc.value)
-    assert "Overlay time range: [20.000, 30.000] s." in msg
-    assert "Frame time range: [0.000, 9.900] s." in msg
-    assert "Overlap: 0.0%." in msg
+    assert "\n  Overlay time range: [20.000, 30.000] seconds\n" in msg
+    assert "\n  Frame time range: [0.000, 9.900] seconds\n" in msg
+    assert "\n  Overlap: 0.0%\n\nWHY: " in msg
     assert "Shift the overlay times" in msg
     _has_what_why_how(msg, 3)
 
@@ -307,9 +340,11 @@ def test_no_overlap_build_scene_overlay_before_frames():
     )
     with pytest.raises(
         ValueError,
-        match=r"Overlay 'head_direction' has no temporal overlap with the frames\. "
-        r"Overlay time range: \[-5\.000, -1\.500\] s\. Frame time range: \[0\.000, 0\.100\] s\. "
-        r"Overlap: 0\.0%\.",
+        match=r"^No temporal overlap between overlay and frames\.\n"
+        r"  Overlay: 'head_direction'\n"
+        r"  Overlay time range: \[-5\.000, -1\.500\] seconds\n"
+        r"  Frame time range: \[0\.000, 0\.100\] seconds\n"
+        r"  Overlap: 0\.0%\n",
     ):
         build_scene(env, _fields(rng, env, 4), overlays=overlay, fps=30)
 
@@ -319,33 +354,37 @@ def test_no_overlap_align_scene_with_new_frame_times():
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 5), times=[0.0, 1.0, 2.0, 3.0, 4.0])
     scene = build_scene(env, _fields(rng, env, 5), overlays=overlay, frame_times=np.arange(5.0))
-    with pytest.raises(ValueError, match=r"Overlay 'position' has no temporal overlap") as exc:
+    with pytest.raises(
+        ValueError,
+        match=r"^No temporal overlap between overlay and frames\.\n  Overlay: 'position'\n",
+    ) as exc:
         align_scene(scene, frame_times=np.arange(5.0) + 100.0)
     msg = str(exc.value)
-    assert "Overlay time range: [0.000, 4.000] s." in msg
-    assert "Frame time range: [100.000, 104.000] s." in msg
-    assert "Overlap: 0.0%." in msg
+    assert "\n  Overlay time range: [0.000, 4.000] seconds\n" in msg
+    assert "\n  Frame time range: [100.000, 104.000] seconds\n" in msg
+    assert "\n  Overlap: 0.0%\n" in msg
 
 
 def _assert_overlap_warning(
     msg: str, name: str, pct: str, covered: str, span: str, overlay_range: str, frame_range: str
 ) -> None:
-    """Content of the partial-overlap warning, independent of its exact wording."""
-    assert f"overlay {name!r}" in msg.lower(), msg
-    assert f"{pct}%" in msg, msg
-    assert re.search(
-        rf"{re.escape(covered)} (?:s )?(?:of|/) {re.escape(span)} (?:s|seconds)", msg
-    ), msg
-    assert f"Overlay time range: {overlay_range} s." in msg, msg
-    assert f"Frame time range: {frame_range} s." in msg, msg
+    """Content of the partial-overlap warning: documented first line, then the details."""
+    assert msg.splitlines()[0] == "Limited temporal overlap between overlay and frames.", msg
+    assert f"\n  Overlay: {name!r}\n" in msg, msg
+    assert f"\n  Overlay time range: {overlay_range} seconds\n" in msg, msg
+    assert f"\n  Frame time range: {frame_range} seconds\n" in msg, msg
+    assert f"\n  Overlap: {pct}% ({covered} / {span} seconds)\n\nWHY: " in msg, msg
     assert "never extrapolated" in msg, msg
+    _has_what_why_how(msg, 2)
 
 
 def test_partial_overlap_warning_content_and_location():
     rng = np.random.default_rng(33)
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 6), times=np.linspace(8.0, 18.0, 6))
-    with pytest.warns(UserWarning, match=r"'position'.*20\.0%") as record:
+    with pytest.warns(
+        UserWarning, match=r"^Limited temporal overlap.*\n  Overlay: 'position'\n"
+    ) as record:
         build_scene(env, _fields(rng, env, 11), overlays=overlay, frame_times=np.arange(11.0))
     assert len(record) == 1
     _assert_overlap_warning(
@@ -365,7 +404,7 @@ def test_partial_overlap_warning_from_align_scene_points_at_caller():
     env = _env2d(rng)
     overlay = PositionOverlay(_inside(rng, 5), times=[0.0, 1.0, 2.0, 3.0, 4.0])
     scene = build_scene(env, _fields(rng, env, 5), overlays=overlay, frame_times=np.arange(5.0))
-    with pytest.warns(UserWarning, match=r"'position'.*12\.5%") as record:
+    with pytest.warns(UserWarning, match=r"\n  Overlap: 12\.5% ") as record:
         align_scene(scene, frame_times=np.arange(5.0) * 2 + 3.0)
     assert len(record) == 1
     _assert_overlap_warning(
@@ -385,7 +424,7 @@ def test_partial_overlap_warning_for_bodypart_with_per_keypoint_clocks():
     env = _env2d(rng)
     data = {"nose": _inside(rng, 3), "tail": _inside(rng, 4)}
     times = {"nose": [9.0, 10.0, 12.0], "tail": [8.5, 9.0, 11.0, 20.0]}  # union [8.5, 20]
-    with pytest.warns(UserWarning, match=r"'bodypart'.*15\.0%") as record:
+    with pytest.warns(UserWarning, match=r"\n  Overlay: 'bodypart'\n") as record:
         build_scene(
             env,
             _fields(rng, env, 11),
@@ -420,21 +459,20 @@ def test_no_overlap_warning_at_or_above_half():
 def test_skeleton_typo_lists_missing_available_and_suggestion():
     rng = np.random.default_rng(40)
     data = {"nose": _inside(rng, 4), "tail": _inside(rng, 4), "ear_left": _inside(rng, 4)}
-    with pytest.raises(
-        ValueError, match=r"BodypartOverlay skeleton names keypoint\(s\) that do not exist"
-    ) as exc:
+    with pytest.raises(ValueError, match=r"^Skeleton references bodyparts not in data\.\n") as exc:
         BodypartOverlay(data, skeleton=[("nose", "ear_left"), ("nsoe", "tail")])
     msg = str(exc.value)
-    assert "do not exist: ['nsoe']." in msg
-    assert "Available: ['ear_left', 'nose', 'tail']." in msg
-    assert "Did you mean 'nose' instead of 'nsoe'?" in msg
-    _has_what_why_how(msg, 2)
+    assert "\n  Missing: ['nsoe']\n" in msg
+    assert "\n  Available: ['ear_left', 'nose', 'tail']\n" in msg
+    assert "\n  Edges naming them: [('nsoe', 'tail')]\n" in msg
+    assert "\n  Did you mean 'nose' instead of 'nsoe'?\n" in msg
+    _has_what_why_how(msg, 3)
 
 
 def test_skeleton_several_missing_sorted_without_suggestion_for_far_miss():
     rng = np.random.default_rng(41)
     data = {"nose": _inside(rng, 4), "tail": _inside(rng, 4)}
-    with pytest.raises(ValueError, match=r"do not exist: \['hip', 'xyzzy'\]\.") as exc:
+    with pytest.raises(ValueError, match=r"\n  Missing: \['hip', 'xyzzy'\]\n") as exc:
         BodypartOverlay(data, skeleton=[("xyzzy", "hip"), ("nose", "tail")])
     assert "Did you mean" not in str(exc.value)
 
@@ -467,12 +505,14 @@ def _oob_positions(rng: np.random.Generator, n: int, n_out: int) -> np.ndarray:
 
 
 def _assert_oob_warning(msg: str, name: str, n_out: int, n: int) -> None:
-    """Percentage and count of the out-of-bounds warning, independent of its wording."""
-    assert f"Overlay {name!r}" in msg, msg
-    assert f"{n_out * 100 / n:.1f}%" in msg, msg
-    assert re.search(rf"\({n_out} (?:of|/) {n}\)", msg), msg
-    assert "outside" in msg and "(cm)" in msg, msg
+    """Documented first line (percentage, count), the overlay's name and WHY / HOW."""
+    first = (
+        f"{n_out * 100 / n:.1f}% of overlay points ({n_out} / {n}) are outside environment bounds."
+    )
+    assert msg.splitlines()[0] == first, msg
+    assert f"\n  Overlay: {name!r}\n" in msg, msg
     assert "mm vs cm" in msg, msg
+    _has_what_why_how(msg, 3)
 
 
 def test_out_of_bounds_warning_above_threshold():
@@ -482,16 +522,17 @@ def test_out_of_bounds_warning_above_threshold():
     n_out = int(round(OUT_OF_BOUNDS_WARN_FRACTION * n)) + 3
     pos = _oob_positions(rng, n, n_out)
     (x0, x1), (y0, y1) = env.dimension_ranges
-    with pytest.warns(UserWarning, match=rf"Overlay 'position': {n_out * 100 / n:.1f}%") as record:
+    with pytest.warns(
+        UserWarning, match=rf"^{n_out * 100 / n:.1f}% of overlay points \({n_out} / {n}\)"
+    ) as record:
         build_scene(env, _fields(rng, env, n), overlays=PositionOverlay(pos))
     assert len(record) == 1
     msg = str(record[0].message)
     _assert_oob_warning(msg, "position", n_out, n)
-    assert f"x: environment [{x0:.2f}, {x1:.2f}], overlay [{pos[:, 0].min():.2f}, 500.00]" in msg
-    assert (
-        f"y: environment [{y0:.2f}, {y1:.2f}], overlay "
-        f"[{pos[:, 1].min():.2f}, {pos[:, 1].max():.2f}]"
-    ) in msg
+    assert f"\n  Environment x range: [{x0:.2f}, {x1:.2f}] cm\n" in msg
+    assert f"\n  Environment y range: [{y0:.2f}, {y1:.2f}] cm\n" in msg
+    assert f"\n  Overlay x range: [{pos[:, 0].min():.2f}, 500.00] cm\n" in msg
+    assert f"\n  Overlay y range: [{pos[:, 1].min():.2f}, {pos[:, 1].max():.2f}] cm\n" in msg
     assert record[0].filename == __file__
 
 
@@ -512,7 +553,7 @@ def test_out_of_bounds_warning_one_sample_past_threshold():
     env = _env2d(rng)
     n = 200
     n_out = int(round(OUT_OF_BOUNDS_WARN_FRACTION * n)) + 1
-    with pytest.warns(UserWarning, match=r"'position'") as record:
+    with pytest.warns(UserWarning, match=r"\n  Overlay: 'position'\n") as record:
         build_scene(
             env, _fields(rng, env, n), overlays=PositionOverlay(_oob_positions(rng, n, n_out))
         )
@@ -525,13 +566,13 @@ def test_out_of_bounds_warning_bodypart_counts_keypoint_samples():
     nose = _inside(rng, 10)
     tail = _inside(rng, 10)
     tail[:, 1] = -300.0  # all tail samples out: 10 of 20 keypoint samples
-    with pytest.warns(UserWarning, match=r"Overlay 'bodypart': 50\.0%") as record:
+    with pytest.warns(UserWarning, match=r"^50\.0% of overlay points \(10 / 20\)") as record:
         build_scene(
             env, _fields(rng, env, 10), overlays=BodypartOverlay({"nose": nose, "tail": tail})
         )
     msg = str(record[0].message)
     _assert_oob_warning(msg, "bodypart", 10, 20)
-    assert "overlay [-300.00, " in msg
+    assert "\n  Overlay y range: [-300.00, " in msg
     assert record[0].filename == __file__
 
 
@@ -854,7 +895,7 @@ def test_region_add_both_point_and_polygon():
     env = _env2d(rng)
     with pytest.raises(
         ValueError,
-        match=r"Region 'goal': got both of point= and polygon=\.\nWHY: a region is either",
+        match=r"Region 'goal': got both of point= and polygon=\.\n\nWHY: a region is either",
     ):
         env.regions.add("goal", point=(1.0, 2.0), polygon=[(0, 0), (1, 0), (1, 1)])
     assert "goal" not in env.regions
@@ -874,7 +915,7 @@ def test_region_add_duplicate_name():
     rng = np.random.default_rng(122)
     env = _env2d(rng)
     env.regions.add("goal", point=(1.0, 2.0))
-    with pytest.raises(ValueError, match=r"Region 'goal' already exists\.") as exc:
+    with pytest.raises(ValueError, match=r"Region 'goal' already exists \(a point\)\.") as exc:
         env.regions.add("goal", point=(3.0, 4.0))
     assert "del env.regions['goal']" in exc.value.args[0]
     np.testing.assert_array_equal(env.regions["goal"].coords, [1.0, 2.0])
@@ -887,7 +928,7 @@ def test_region_polygon_in_1d_environment():
         ValueError, match=r"Region 'arm': polygon regions need a 2D environment, this one is 1D\."
     ) as exc:
         env.regions.add("arm", polygon=[(0, 0), (10, 0), (10, 5)])
-    assert "HOW: use point= for a location" in str(exc.value)
+    assert "\n  1. Use point= for a location" in str(exc.value)
 
 
 def test_region_point_with_wrong_dimensions():
@@ -923,3 +964,325 @@ def test_subsample_non_positive_fps(name, kwargs):
         ValueError, match=rf"{name} must be a positive number, got {kwargs[name]!r}\."
     ):
         subsample_frames(rng.random((10, 4)), **kwargs)
+
+
+# ------------------------------------------------- documented first lines (reference page)
+def _frames_uint8(n: int = 3) -> np.ndarray:
+    return np.zeros((n, 12, 16, 3), dtype=np.uint8)
+
+
+class _Locked:
+    """An array-like holding a lock: cannot be pickled."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.lock = threading.Lock()
+        self.shape, self.dtype, self.ndim = values.shape, values.dtype, values.ndim
+
+    def __getitem__(self, key: object) -> np.ndarray:
+        with self.lock:
+            return self.values[key]
+
+
+def _doc_non_monotonic(rng, tmp_path):
+    PositionOverlay(_inside(rng, 3), times=[0.0, 1.0, 1.0])
+
+
+def _doc_nan(rng, tmp_path):
+    data = _inside(rng, 4)
+    data[1] = np.nan
+    PositionOverlay(data)
+
+
+def _doc_shape_in_scene(rng, tmp_path):
+    env = _env2d(rng)
+    build_scene(env, _fields(rng, env, 4), overlays=PositionOverlay(_inside(rng, 4, 3)))
+
+
+def _doc_shape_position(rng, tmp_path):
+    PositionOverlay(np.zeros((4, 5)))
+
+
+def _doc_shape_bodypart(rng, tmp_path):
+    BodypartOverlay({"nose": np.zeros((4, 2)), "tail": np.zeros((4, 2, 2))})
+
+
+def _doc_shape_head_direction(rng, tmp_path):
+    HeadDirectionOverlay(np.zeros((4, 5)))
+
+
+def _doc_no_overlap(rng, tmp_path):
+    env = _env2d(rng)
+    overlay = PositionOverlay(_inside(rng, 3), times=[10.5, 20.0, 25.3])
+    build_scene(env, _fields(rng, env, 4), overlays=overlay, frame_times=[0.0, 3.0, 6.0, 8.7])
+
+
+def _doc_skeleton(rng, tmp_path):
+    data = {"nose": _inside(rng, 3), "ear_right": _inside(rng, 3), "tail_base": _inside(rng, 3)}
+    BodypartOverlay(data, skeleton=[("nose", "ear_left"), ("nose", "tail_base")])
+
+
+def _doc_pickle(rng, tmp_path):
+    env = _env2d(rng)
+    fields = da.from_array(_Locked(_fields(rng, env, 6)), chunks=(3, -1), asarray=False)
+    env.animate_fields(fields, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
+
+
+def _doc_video_1d(rng, tmp_path):
+    env = _env1d(rng)
+    build_scene(env, _fields(rng, env, 3), overlays=VideoOverlay(_frames_uint8(3)))
+
+
+@pytest.mark.parametrize(
+    ("trigger", "first_line", "details", "n_how"),
+    [
+        (
+            _doc_non_monotonic,
+            "Overlay timestamps are not monotonically increasing.",
+            ["  PositionOverlay times: 1 violation(s)", "PositionOverlay times[1] = 1.0, then"],
+            3,
+        ),
+        (
+            _doc_nan,
+            "Found 2 NaN/Inf values in overlay data at indices: [1].",
+            ["  First invalid value at index 1: [nan, nan]"],
+            3,
+        ),
+        (
+            _doc_shape_in_scene,
+            "Overlay data has incorrect shape.",
+            [
+                "  Expected: (n_samples, 2) for 2D environment",
+                "  Got: (4, 3) in overlay 'position'",
+            ],
+            3,
+        ),
+        (
+            _doc_shape_position,
+            "Overlay data has incorrect shape.",
+            [
+                "  Expected: (n_samples, n_dims) with n_dims 1, 2 or 3",
+                "  Got: (4, 5) in PositionOverlay",
+            ],
+            2,
+        ),
+        (
+            _doc_shape_bodypart,
+            "Overlay data has incorrect shape.",
+            ["  Got: (4, 2, 2) in BodypartOverlay data['tail']"],
+            2,
+        ),
+        (
+            _doc_shape_head_direction,
+            "Overlay data has incorrect shape.",
+            ["  Got: (4, 5) in HeadDirectionOverlay data"],
+            2,
+        ),
+        (
+            _doc_no_overlap,
+            "No temporal overlap between overlay and frames.",
+            [
+                "  Overlay: 'position'",
+                "  Overlay time range: [10.500, 25.300] seconds",
+                "  Frame time range: [0.000, 8.700] seconds",
+                "  Overlap: 0.0%",
+            ],
+            3,
+        ),
+        (
+            _doc_skeleton,
+            "Skeleton references bodyparts not in data.",
+            [
+                "  Missing: ['ear_left']",
+                "  Available: ['ear_right', 'nose', 'tail_base']",
+                "  Did you mean 'ear_right' instead of 'ear_left'?",
+            ],
+            3,
+        ),
+        (
+            _doc_pickle,
+            "overlay_data is not pickle-able for parallel rendering.",
+            ["n_workers=2", "TypeError"],
+            3,
+        ),
+        (
+            _doc_video_1d,
+            "VideoOverlay requires 2D environment.",
+            ["  Overlay 'video' was given a 1D environment"],
+            2,
+        ),
+    ],
+    ids=lambda v: v.__name__.removeprefix("_doc_") if callable(v) else None,
+)
+def test_documented_error_keeps_its_first_line(trigger, first_line, details, n_how, tmp_path):
+    rng = np.random.default_rng(200)
+    with pytest.raises(ValueError) as exc:
+        trigger(rng, tmp_path)
+    msg = str(exc.value)
+    lines = msg.splitlines()
+    assert lines[0] == first_line, msg
+    assert lines[1].startswith("  "), msg  # our details follow on indented lines
+    for detail in details:
+        assert detail in msg, msg
+    assert msg.index("\n\nWHY: ") < msg.index("\n\nHOW:\n")
+    _has_what_why_how(msg, n_how)
+
+
+def _doc_limited_overlap(rng):
+    env = _env2d(rng)
+    overlay = PositionOverlay(_inside(rng, 4), times=[0.0, 5.0, 10.0, 15.0])
+    build_scene(env, _fields(rng, env, 4), overlays=overlay, frame_times=[10.0, 15.0, 20.0, 25.0])
+
+
+def _doc_out_of_bounds(rng):
+    env = _env2d(rng)
+    build_scene(env, _fields(rng, env, 100), overlays=PositionOverlay(_oob_positions(rng, 100, 20)))
+
+
+@pytest.mark.parametrize(
+    ("trigger", "first_line", "details", "n_how"),
+    [
+        (
+            _doc_limited_overlap,
+            "Limited temporal overlap between overlay and frames.",
+            [
+                "  Overlay: 'position'",
+                "  Overlay time range: [0.000, 15.000] seconds",
+                "  Frame time range: [10.000, 25.000] seconds",
+                "  Overlap: 33.3% (5.00 / 15.00 seconds)",
+            ],
+            2,
+        ),
+        (
+            _doc_out_of_bounds,
+            "20.0% of overlay points (20 / 100) are outside environment bounds.",
+            ["  Overlay: 'position'", "  Environment x range: [", "  Overlay x range: ["],
+            3,
+        ),
+    ],
+    ids=lambda v: v.__name__.removeprefix("_doc_") if callable(v) else None,
+)
+def test_documented_warning_keeps_its_first_line(trigger, first_line, details, n_how):
+    rng = np.random.default_rng(201)
+    with pytest.warns(UserWarning) as record:
+        trigger(rng)
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert msg.splitlines()[0] == first_line, msg
+    for detail in details:
+        assert f"\n{detail}" in msg, msg
+    _has_what_why_how(msg, n_how)
+    assert record[0].filename == __file__
+
+
+# ------------------------------------------------ every user-facing raise: WHAT / WHY / HOW
+def _two_keypoints(rng: np.random.Generator, n: int = 4) -> dict[str, np.ndarray]:
+    return {"nose": _inside(rng, n), "tail": _inside(rng, n)}
+
+
+_RAISES = {
+    # scene
+    "overlays_not_overlay_objects": (
+        TypeError,
+        "got ndarray",
+        lambda rng, env: build_scene(env, _fields(rng, env, 3), overlays=[np.zeros((3, 2))]),
+    ),
+    "fields_dataarray_dims": (
+        ValueError,
+        "has dims ('bin', 'time')",
+        lambda rng, env: build_scene(
+            env, xr.DataArray(_fields(rng, env, 3).T, dims=("bin", "time"))
+        ),
+    ),
+    "fields_list_shapes": (
+        ValueError,
+        "frame 2 has (3,)",
+        lambda rng, env: build_scene(
+            env, [_fields(rng, env, 1)[0], _fields(rng, env, 1)[0], np.zeros(3)]
+        ),
+    ),
+    "cmap_unknown": (
+        ValueError,
+        "cmap='virdis'",
+        lambda rng, env: build_scene(env, _fields(rng, env, 3), cmap="virdis"),
+    ),
+    "frame_times_not_1d": (
+        ValueError,
+        "got shape (3, 2)",
+        lambda rng, env: build_scene(
+            env, _fields(rng, env, 6), frame_times=np.arange(6.0).reshape(3, 2)
+        ),
+    ),
+    # overlays
+    "bodypart_data_not_dict": (
+        TypeError,
+        "got list",
+        lambda rng, env: BodypartOverlay([_inside(rng, 3)]),
+    ),
+    "bodypart_data_empty": (
+        TypeError,
+        "got an empty dict",
+        lambda rng, env: BodypartOverlay({}),
+    ),
+    "bodypart_different_dims": (
+        ValueError,
+        "{'nose': (4, 2), 'tail': (4, 3)}",
+        lambda rng, env: BodypartOverlay({"nose": _inside(rng, 4), "tail": _inside(rng, 4, 3)}),
+    ),
+    "bodypart_colors_not_dict": (
+        TypeError,
+        "got list",
+        lambda rng, env: BodypartOverlay(_two_keypoints(rng), colors=["red", "blue"]),
+    ),
+    "bodypart_lengths_without_times": (
+        ValueError,
+        "{'nose': 4, 'tail': 3}",
+        lambda rng, env: BodypartOverlay({"nose": _inside(rng, 4), "tail": _inside(rng, 3)}),
+    ),
+    "bodypart_lengths_shared_times": (
+        ValueError,
+        "share one times vector of 4",
+        lambda rng, env: BodypartOverlay(
+            {"nose": _inside(rng, 4), "tail": _inside(rng, 3)}, times=np.arange(4.0)
+        ),
+    ),
+    "bodypart_edge_not_pair": (
+        ValueError,
+        "edge ('nose', 'tail', 'nose')",
+        lambda rng, env: BodypartOverlay(_two_keypoints(rng), skeleton=[("nose", "tail", "nose")]),
+    ),
+    "head_direction_zero_vector": (
+        ValueError,
+        "2 zero-length vector(s), first at indices [1, 3]",
+        lambda rng, env: HeadDirectionOverlay(
+            np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+        ),
+    ),
+    "video_source_not_4d": (
+        ValueError,
+        "shape (12, 16, 3)",
+        lambda rng, env: VideoOverlay(da.zeros((12, 16, 3), dtype=np.uint8)),
+    ),
+    "video_calibration_type": (
+        TypeError,
+        "got dict",
+        lambda rng, env: VideoOverlay(_frames_uint8(), calibration={"scale": 2.0}),
+    ),
+    "video_crop_smaller_than_downsample": (
+        ValueError,
+        "crop (0, 0, 2, 3) (2x3 pixels) is smaller than downsample=4",
+        lambda rng, env: VideoOverlay(_frames_uint8(), crop=(0, 0, 2, 3), downsample=4),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_RAISES))
+def test_converted_raise_has_what_why_how_and_names_the_value(case):
+    error, fragment, trigger = _RAISES[case]
+    rng = np.random.default_rng(210)
+    env = _env2d(rng)
+    with pytest.raises(error) as exc:
+        trigger(rng, env)
+    msg = str(exc.value)
+    assert fragment in msg.split("\n\nWHY: ")[0], msg
+    assert "\n\nWHY: " in msg and "\n\nHOW:\n  1. " in msg, msg

@@ -300,8 +300,17 @@ def _named(overlays: Overlay | Sequence[Overlay] | None) -> list[tuple[str, Over
     for overlay in overlays:
         if not isinstance(overlay, Overlay):
             raise TypeError(
-                f"overlays must be overlay objects (PositionOverlay, BodypartOverlay, ...), "
-                f"got {type(overlay).__name__}."
+                format_message(
+                    "overlays must be overlay objects (PositionOverlay, BodypartOverlay, ...), "
+                    f"got {type(overlay).__name__}.",
+                    "each overlay class validates its data and says how it is drawn; raw "
+                    "arrays do not say what they are.",
+                    [
+                        "Wrap the data in an overlay: PositionOverlay(positions, times=times).",
+                        "Pass one overlay or a list of them: overlays=[PositionOverlay(...), "
+                        "HeadDirectionOverlay(...)].",
+                    ],
+                )
             )
         counts[overlay.kind] = counts.get(overlay.kind, 0) + 1
         n = counts[overlay.kind]
@@ -314,8 +323,16 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
     if isinstance(fields, xr.DataArray):
         if fields.dims != ("time", "bin"):
             raise ValueError(
-                f"fields DataArray has dims {fields.dims}; expected ('time', 'bin').\n"
-                "HOW: rename/transpose, e.g. fields.transpose('time', 'bin')."
+                format_message(
+                    f"fields DataArray has dims {fields.dims}; expected ('time', 'bin').",
+                    "frames are read along 'time' and values are matched to the environment's "
+                    "bins along 'bin'.",
+                    [
+                        "If the dims are swapped, transpose: fields.transpose('time', 'bin').",
+                        "If they have other names, rename them, e.g. "
+                        "fields.rename({'frame': 'time', 'position_bin': 'bin'}).",
+                    ],
+                )
             )
         arr: Any = fields.data
         time = fields["time"].values if "time" in fields.coords else None
@@ -326,9 +343,19 @@ def _as_field_array(fields: Any, env: Environment) -> xr.DataArray:
             parts = [f if _is_dask(f) else np.asarray(f) for f in fields]
             shapes = sorted({tuple(p.shape) for p in parts})
             if len(shapes) > 1:
+                odd = next(i for i, p in enumerate(parts) if p.shape != parts[0].shape)
                 raise ValueError(
-                    f"fields list holds arrays of different shapes {shapes}; every frame "
-                    f"must have shape ({env.n_bins},)."
+                    format_message(
+                        f"fields list holds arrays of different shapes {shapes}; every frame "
+                        f"must have shape ({env.n_bins},). Frame 0 has shape "
+                        f"{tuple(parts[0].shape)}, frame {odd} has {tuple(parts[odd].shape)}.",
+                        "the frames are stacked into one (n_frames, n_bins) array, one value "
+                        "per active bin of the environment.",
+                        [
+                            f"Compute every frame on this environment ({env.n_bins} values each).",
+                            "Check for a frame computed on another environment or bin_size.",
+                        ],
+                    )
                 )
             if any(_is_dask(p) for p in parts):
                 import dask.array as da
@@ -460,8 +487,14 @@ def _check_cmap(cmap: Any) -> None:
         )
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(
-            f"cmap={cmap!r} is not a registered matplotlib colormap name.{hint}\n"
-            "HOW: use a name such as 'viridis', 'magma' or 'hot'."
+            format_message(
+                f"cmap={cmap!r} is not a registered matplotlib colormap name.{hint}",
+                "field values are mapped to colours through a named matplotlib colormap.",
+                [
+                    "Use a name such as 'viridis', 'magma' or 'hot'.",
+                    "List the names with sorted(matplotlib.colormaps).",
+                ],
+            )
         )
 
 

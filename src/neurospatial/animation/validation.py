@@ -26,6 +26,7 @@ __all__ = [
     "check_overlap",
     "check_positive",
     "check_rate",
+    "check_skeleton",
     "check_space",
     "check_times",
 ]
@@ -42,6 +43,24 @@ _MAX_LISTED = 5
 def _first(indices: NDArray[np.intp]) -> str:
     head = ", ".join(str(int(i)) for i in indices[:_MAX_LISTED])
     return f"[{head}{', ...' if len(indices) > _MAX_LISTED else ''}]"
+
+
+def _values(sample: Any) -> str:
+    """One sample's values as written in messages: ``[nan, 45.2]`` (a scalar: ``nan``)."""
+    arr = np.asarray(sample, dtype=np.float64)
+    if arr.ndim == 0:
+        return repr(float(arr))
+    return "[" + ", ".join(repr(float(v)) for v in arr.ravel()) + "]"
+
+
+def _suggestions(missing: Iterable[str], available: Sequence[str]) -> list[str]:
+    """'Did you mean' lines for names close to an available one."""
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name, list(available), n=3, cutoff=0.5)
+        if close:
+            hints.append(f"Did you mean {', '.join(map(repr, close))} instead of {name!r}?")
+    return hints
 
 
 def as_float_array(data: Any, name: str) -> NDArray[np.float64]:
@@ -65,20 +84,26 @@ def as_float_array(data: Any, name: str) -> NDArray[np.float64]:
     return np.asarray(arr, dtype=np.float64)
 
 
-def check_finite(data: NDArray[np.float64], name: str) -> None:
-    """Raise if `data` holds NaN or Inf (count, first indices, first bad value)."""
+def check_finite(data: NDArray[np.float64], name: str, *, subject: str = "overlay data") -> None:
+    """Raise if `data` holds NaN or Inf (count, first sample indices, first bad sample).
+
+    `subject` is what the first line calls the data (``"overlay data"``, the
+    documented message, or e.g. ``"frame_times"``); `name` says which input it is.
+    """
     bad = ~np.isfinite(data)
     if not bad.any():
         return
     rows = np.flatnonzero(bad.reshape(len(data), -1).any(axis=1)) if data.ndim else np.array([0])
-    first_value = data[bad].flat[0]
+    first, n_bad = int(rows[0]), int(bad.sum())
+    sample = data[first] if data.ndim else data
     raise ValueError(
         format_message(
-            f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or Inf) in "
-            f"{len(rows)} sample(s); first at indices {_first(rows)}, first bad value: "
-            f"{first_value}.",
-            "non-finite samples cannot be drawn or interpolated; silently dropping them "
-            "would misalign the overlay with its timestamps.",
+            f"Found {n_bad} NaN/Inf values in {subject} at indices: {_first(rows)}.\n"
+            f"  {name}: {n_bad} non-finite value(s) in {len(rows)} of "
+            f"{len(data) if data.ndim else 1} sample(s)\n"
+            f"  First invalid value at index {first}: {_values(sample)}",
+            "non-finite values cannot be drawn, interpolated or placed in time; silently "
+            "dropping them would misalign the samples with their timestamps.",
             [
                 "Drop the bad samples together with their timestamps: "
                 "keep = np.all(np.isfinite(data.reshape(len(data), -1)), axis=1); "
@@ -90,11 +115,27 @@ def check_finite(data: NDArray[np.float64], name: str) -> None:
     )
 
 
-def check_times(times: Any, name: str, n_samples: int | None = None) -> NDArray[np.float64]:
-    """Validate a timestamp vector: 1D, numeric, finite, strictly increasing, right length."""
+def check_times(
+    times: Any, name: str, n_samples: int | None = None, *, overlay: bool = False
+) -> NDArray[np.float64]:
+    """Validate a timestamp vector: 1D, numeric, finite, strictly increasing, right length.
+
+    With `overlay`, the times are an overlay's timestamps and errors start with the
+    documented "Overlay timestamps are not monotonically increasing."; otherwise
+    (frame times, a time coordinate) they start with `name`.
+    """
     t = as_float_array(times, name)
     if t.ndim != 1:
-        raise ValueError(f"{name} must be 1D (one timestamp per sample), got shape {t.shape}.")
+        raise ValueError(
+            format_message(
+                f"{name} must be 1D (one timestamp per sample), got shape {t.shape}.",
+                "each sample is placed at one time, so the times are a single vector.",
+                [
+                    "If it is a column vector of shape (n, 1), flatten it: np.ravel(times).",
+                    "Check that the timestamps were passed, not the data.",
+                ],
+            )
+        )
     if n_samples is not None and len(t) != n_samples:
         raise ValueError(
             format_message(
@@ -106,16 +147,24 @@ def check_times(times: Any, name: str, n_samples: int | None = None) -> NDArray[
                 ],
             )
         )
-    check_finite(t, name)
+    check_finite(t, name, subject=name)
     steps = np.diff(t)
     bad = np.flatnonzero(steps <= 0)
     if len(bad):
         i = int(bad[0])
+        if overlay:
+            headline = "Overlay timestamps are not monotonically increasing."
+        else:
+            headline = (
+                f"{name} {'are' if name.endswith('times') else 'is'} not monotonically increasing."
+            )
         raise ValueError(
             format_message(
-                f"{name} is not strictly increasing: {len(bad)} violation(s), first at "
-                f"indices {_first(bad)}; first violating pair: {name}[{i}] = {t[i]} then "
-                f"{name}[{i + 1}] = {t[i + 1]}.",
+                f"{headline}\n"
+                f"  {name}: {len(bad)} violation(s) (a time not greater than the one before), "
+                f"first at indices {_first(bad)}\n"
+                f"  First violating pair: {name}[{i}] = {float(t[i])}, then "
+                f"{name}[{i + 1}] = {float(t[i + 1])}",
                 "timestamps must be strictly increasing for interpolation onto frame times.",
                 [
                     "Sort the samples by time: order = np.argsort(times); "
@@ -204,11 +253,7 @@ def check_names_exist(
     missing = sorted({n for n in names if n not in available})
     if not missing:
         return
-    hints = []
-    for name in missing:
-        close = difflib.get_close_matches(name, list(available), n=3, cutoff=0.5)
-        if close:
-            hints.append(f"Did you mean {', '.join(map(repr, close))} instead of {name!r}?")
+    hints = _suggestions(missing, available)
     hint_text = ("\n" + "\n".join(hints)) if hints else ""
     raise ValueError(
         format_message(
@@ -223,6 +268,30 @@ def check_names_exist(
     )
 
 
+def check_skeleton(edges: Sequence[tuple[str, str]], keypoints: Sequence[str]) -> None:
+    """Raise if skeleton edges name keypoints the data does not have."""
+    missing = sorted({n for edge in edges for n in edge if n not in keypoints})
+    if not missing:
+        return
+    broken = [edge for edge in edges if edge[0] not in keypoints or edge[1] not in keypoints]
+    hints = "".join(f"\n  {hint}" for hint in _suggestions(missing, keypoints))
+    raise ValueError(
+        format_message(
+            "Skeleton references bodyparts not in data.\n"
+            f"  Missing: {missing}\n"
+            f"  Available: {sorted(keypoints)}\n"
+            f"  Edges naming them: {broken}{hints}",
+            "a skeleton edge is drawn between the positions of its two keypoints; a name "
+            "that is not a key of BodypartOverlay data has no position.",
+            [
+                "Fix the spelling of the keypoint names in skeleton.",
+                "Add the missing keypoints to data (keypoint name -> (n_samples, n_dims) array).",
+                "Remove the edges naming them from skeleton.",
+            ],
+        )
+    )
+
+
 def check_overlap(name: str, source: NDArray[np.float64], frame_times: NDArray[np.float64]) -> None:
     """Raise on no temporal overlap with the frames; warn when it covers < 50%."""
     f0, f1 = float(frame_times[0]), float(frame_times[-1])
@@ -231,14 +300,15 @@ def check_overlap(name: str, source: NDArray[np.float64], frame_times: NDArray[n
     covered = max(0.0, min(f1, o1) - max(f0, o0))
     span = f1 - f0
     fraction = (covered / span if span > 0 else 1.0) if intersects else 0.0
-    ranges = (
-        f"Overlay time range: [{o0:.3f}, {o1:.3f}] s. Frame time range: [{f0:.3f}, {f1:.3f}] s."
+    details = (
+        f"  Overlay: {name!r}\n"
+        f"  Overlay time range: [{o0:.3f}, {o1:.3f}] seconds\n"
+        f"  Frame time range: [{f0:.3f}, {f1:.3f}] seconds\n"
     )
     if not intersects:
         raise ValueError(
             format_message(
-                f"Overlay {name!r} has no temporal overlap with the frames. {ranges} "
-                "Overlap: 0.0%.",
+                f"No temporal overlap between overlay and frames.\n{details}  Overlap: 0.0%",
                 "overlays are interpolated onto the frame times; with no overlap nothing "
                 "would be drawn.",
                 [
@@ -250,10 +320,17 @@ def check_overlap(name: str, source: NDArray[np.float64], frame_times: NDArray[n
         )
     if fraction < 0.5:
         warn(
-            f"Limited temporal overlap between overlay {name!r} and the frames. {ranges} "
-            f"Overlap: {fraction * 100:.1f}% ({covered:.2f} / {span:.2f} seconds). Frames "
-            "outside the overlay's range show no overlay (it is never extrapolated). "
-            "Check the time bases, or pass frame_times within the overlay's range."
+            format_message(
+                f"Limited temporal overlap between overlay and frames.\n{details}"
+                f"  Overlap: {fraction * 100:.1f}% ({covered:.2f} / {span:.2f} seconds)",
+                "frames outside the overlay's time range show no overlay (it is never "
+                "extrapolated).",
+                [
+                    "Check that both use the same clock and units (seconds, same origin).",
+                    "Pass frame_times within the overlay's range, or overlay data that "
+                    "covers the frames.",
+                ],
+            )
         )
 
 
@@ -274,16 +351,31 @@ def check_bounds(
     fraction = float(outside.mean())
     if fraction <= OUT_OF_BOUNDS_WARN_FRACTION:
         return
-    axes = "; ".join(
-        f"{axis}: environment [{lo[d]:.2f}, {hi[d]:.2f}], overlay "
-        f"[{pts[:, d].min():.2f}, {pts[:, d].max():.2f}]"
-        for d, axis in enumerate("xyz"[: len(ranges)])
+    unit = f" {units}" if units else ""
+    axes = "xyz"[: len(ranges)]
+    env_lines = "".join(
+        f"\n  Environment {axis} range: [{lo[d]:.2f}, {hi[d]:.2f}]{unit}"
+        for d, axis in enumerate(axes)
+    )
+    overlay_lines = "".join(
+        f"\n  Overlay {axis} range: [{pts[:, d].min():.2f}, {pts[:, d].max():.2f}]{unit}"
+        for d, axis in enumerate(axes)
     )
     warn(
-        f"Overlay {name!r}: {fraction * 100:.1f}% of overlay points ({int(outside.sum())} / "
-        f"{len(pts)}) are outside environment bounds ({units}). {axes}. Out-of-bounds "
-        "points are still drawn where they fall. Check that units (e.g. mm vs cm) and "
-        "calibration match the environment."
+        format_message(
+            f"{fraction * 100:.1f}% of overlay points ({int(outside.sum())} / {len(pts)}) are "
+            f"outside environment bounds.\n  Overlay: {name!r}{env_lines}{overlay_lines}",
+            "out-of-bounds points are still drawn where they fall; more than "
+            f"{OUT_OF_BOUNDS_WARN_FRACTION:.0%} outside usually means the overlay and the "
+            "environment use different units or coordinate frames.",
+            [
+                f"Check that the units match (e.g. mm vs cm): the environment is in "
+                f"{units or 'unnamed units'}.",
+                "Check the calibration (pixels vs environment units, origin, flipped y axis).",
+                "Build the environment from the same position samples: "
+                "Environment.from_samples(positions, bin_size=...).",
+            ],
+        )
     )
 
 

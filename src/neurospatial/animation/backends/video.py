@@ -220,8 +220,9 @@ def _pickle_payload(window: tuple[xr.DataTree, int], n_workers: int) -> bytes:
     except Exception as exc:
         raise ValueError(
             format_message(
-                f"The scene is not pickle-able for parallel rendering (n_workers={n_workers}): "
-                f"{type(exc).__name__}: {exc}",
+                "overlay_data is not pickle-able for parallel rendering.\n"
+                f"  Pickling the scene (fields, overlays, environment) for n_workers={n_workers} "
+                f"failed: {type(exc).__name__}: {exc}",
                 "with n_workers > 1 every worker process receives a pickled copy of its "
                 "frames, overlays and environment; objects such as open file handles, "
                 "locks, lambdas or cached native state (KD-trees, kernels) cannot be sent.",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -27,6 +28,7 @@ from neurospatial.animation.validation import (
     check_finite,
     check_names_exist,
     check_positive,
+    check_skeleton,
     check_times,
 )
 
@@ -70,9 +72,18 @@ class BodypartOverlay(Overlay):
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, Mapping) or not self.data:
+            got = "an empty dict" if isinstance(self.data, Mapping) else type(self.data).__name__
             raise TypeError(
-                "BodypartOverlay data must be a non-empty dict of keypoint name -> "
-                f"(n_samples, n_dims) array, got {type(self.data).__name__}."
+                format_message(
+                    "BodypartOverlay data must be a non-empty dict of keypoint name -> "
+                    f"(n_samples, n_dims) array, got {got}.",
+                    "keypoints are drawn, coloured and joined by the skeleton by name.",
+                    [
+                        "Pass a dict: BodypartOverlay({'nose': nose_xy, 'tail': tail_xy}).",
+                        "From a (n_samples, n_keypoints, n_dims) array: "
+                        "{name: pose[:, i] for i, name in enumerate(names)}.",
+                    ],
+                )
             )
         parsed: dict[str, NDArray[np.float64]] = {}
         for name, values in self.data.items():
@@ -82,15 +93,33 @@ class BodypartOverlay(Overlay):
                 arr = arr[:, None]
             if arr.ndim != 2 or arr.shape[1] not in (1, 2, 3) or len(arr) == 0:
                 raise ValueError(
-                    f"{label} has shape {np.shape(values)}; expected (n_samples, n_dims)."
+                    format_message(
+                        "Overlay data has incorrect shape.\n"
+                        "  Expected: (n_samples, n_dims) with n_dims 1, 2 or 3 and at least one "
+                        "sample\n"
+                        f"  Got: {np.shape(values)} in {label}",
+                        "each row is one sample of the keypoint, each column one coordinate "
+                        "(x, y, z).",
+                        [
+                            "Stack coordinates as columns: np.column_stack([x, y]).",
+                            "If the array is (n_dims, n_samples), transpose it: values.T.",
+                        ],
+                    )
                 )
             check_finite(arr, label)
             parsed[str(name)] = arr
         dims = {a.shape[1] for a in parsed.values()}
         if len(dims) > 1:
             raise ValueError(
-                f"BodypartOverlay keypoints have different dimensions: "
-                f"{ {k: a.shape for k, a in parsed.items()} }."
+                format_message(
+                    "BodypartOverlay keypoints have different dimensions: "
+                    f"{ {k: a.shape for k, a in parsed.items()} }.",
+                    "all keypoints of a pose live in the same space (one n_dims).",
+                    [
+                        "Pass every keypoint with the same number of columns, e.g. all (x, y).",
+                        "Drop extra columns, e.g. values[:, :2] for 2D.",
+                    ],
+                )
             )
         self.data = parsed
         names = list(parsed)
@@ -98,7 +127,18 @@ class BodypartOverlay(Overlay):
         self.skeleton = self._parse_skeleton(names)
         if self.colors is not None:
             if not isinstance(self.colors, Mapping):
-                raise TypeError("BodypartOverlay colors must be a dict of keypoint -> colour.")
+                raise TypeError(
+                    format_message(
+                        "BodypartOverlay colors must be a dict of keypoint -> colour, got "
+                        f"{type(self.colors).__name__}.",
+                        "colours are given per keypoint name; keypoints not listed get an "
+                        "automatic colour.",
+                        [
+                            "Pass a dict, e.g. colors={'nose': 'red', 'tail': '#1f77b4'}.",
+                            "Omit colors to use the automatic colours.",
+                        ],
+                    )
+                )
             check_names_exist(self.colors, names, "keypoint", "BodypartOverlay colors")
             for name, color in self.colors.items():
                 check_color(color, f"BodypartOverlay colors[{name!r}]")
@@ -115,9 +155,17 @@ class BodypartOverlay(Overlay):
             lengths = {len(a) for a in parsed.values()}
             if len(lengths) > 1:
                 raise ValueError(
-                    "BodypartOverlay keypoints have different lengths "
-                    f"{ {k: len(a) for k, a in parsed.items()} } and no times; pass times= "
-                    "(one vector per keypoint as a dict) so each is placed in time."
+                    format_message(
+                        "BodypartOverlay keypoints have different lengths "
+                        f"{ {k: len(a) for k, a in parsed.items()} } and no times.",
+                        "without times every keypoint is matched 1:1 to the frames, so all "
+                        "need the same number of samples.",
+                        [
+                            "Pass times as a dict with one timestamp vector per keypoint, "
+                            "so each is placed in time on its own clock.",
+                            "Trim or resample the keypoints to one common length.",
+                        ],
+                    )
                 )
             return None
         if isinstance(self.times, Mapping):
@@ -126,17 +174,24 @@ class BodypartOverlay(Overlay):
                 parsed, list(self.times), "keypoint timestamp", "BodypartOverlay data"
             )
             return {
-                k: check_times(self.times[k], f"BodypartOverlay times[{k!r}]", len(a))
+                k: check_times(self.times[k], f"BodypartOverlay times[{k!r}]", len(a), overlay=True)
                 for k, a in parsed.items()
             }
         lengths = {len(a) for a in parsed.values()}
         if len(lengths) > 1:
             raise ValueError(
-                "BodypartOverlay keypoints have different lengths "
-                f"{ {k: len(a) for k, a in parsed.items()} } but share one times vector; "
-                "pass times as a dict with one vector per keypoint."
+                format_message(
+                    "BodypartOverlay keypoints have different lengths "
+                    f"{ {k: len(a) for k, a in parsed.items()} } but share one times vector "
+                    f"of {np.size(self.times)}.",
+                    "a shared times vector gives one timestamp per sample of every keypoint.",
+                    [
+                        "Pass times as a dict with one vector per keypoint.",
+                        "Trim the keypoints to the samples the times belong to.",
+                    ],
+                )
             )
-        return check_times(self.times, "BodypartOverlay times", lengths.pop())
+        return check_times(self.times, "BodypartOverlay times", lengths.pop(), overlay=True)
 
     def _parse_skeleton(self, names: list[str]) -> list[tuple[str, str]] | None:
         if self.skeleton is None:
@@ -145,11 +200,17 @@ class BodypartOverlay(Overlay):
         for edge in self.skeleton:
             if isinstance(edge, str) or len(edge) != 2:
                 raise ValueError(
-                    f"BodypartOverlay skeleton edge {edge!r} is not a pair of keypoint names."
+                    format_message(
+                        f"BodypartOverlay skeleton edge {edge!r} is not a pair of keypoint names.",
+                        "each skeleton edge joins two keypoints.",
+                        [
+                            "Pass edges as (name, name) tuples: "
+                            "skeleton=[('nose', 'neck'), ('neck', 'tail')].",
+                        ],
+                    )
                 )
             edges.append((str(edge[0]), str(edge[1])))
-        referenced = [n for edge in edges for n in edge]
-        check_names_exist(referenced, names, "keypoint", "BodypartOverlay skeleton")
+        check_skeleton(edges, names)
         return edges
 
     @property

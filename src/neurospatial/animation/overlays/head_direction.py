@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -76,8 +77,17 @@ class HeadDirectionOverlay(Overlay):
             or (data.ndim == 2 and data.shape[1] not in (2, 3))
         ):
             raise ValueError(
-                f"HeadDirectionOverlay data has shape {np.shape(self.data)}; expected "
-                "(n_samples,) angles in radians or (n_samples, n_dims) vectors."
+                format_message(
+                    "Overlay data has incorrect shape.\n"
+                    "  Expected: (n_samples,) angles in radians or (n_samples, n_dims) vectors "
+                    "with n_dims 2 or 3, and at least one sample\n"
+                    f"  Got: {np.shape(self.data)} in HeadDirectionOverlay data",
+                    "each sample is one heading: an angle, or a direction vector.",
+                    [
+                        "Pass angles in radians as a 1D array: np.arctan2(dy, dx).",
+                        "Pass direction vectors as columns: np.column_stack([dx, dy]).",
+                    ],
+                )
             )
         check_finite(data, "HeadDirectionOverlay data")
         if data.ndim == 1:
@@ -86,13 +96,22 @@ class HeadDirectionOverlay(Overlay):
         zero = np.flatnonzero(norms == 0)
         if len(zero):
             raise ValueError(
-                f"HeadDirectionOverlay data has {len(zero)} zero-length vector(s), first at "
-                f"indices {zero[:5].tolist()}.\nWHY: a zero vector has no direction.\n"
-                "HOW: drop those samples (with their times) or pass angles in radians."
+                format_message(
+                    f"HeadDirectionOverlay data has {len(zero)} zero-length vector(s), first at "
+                    f"indices {zero[:5].tolist()}.",
+                    "a zero vector has no direction to draw.",
+                    [
+                        "Drop those samples together with their times: keep = "
+                        "np.linalg.norm(data, axis=1) > 0; data, times = data[keep], times[keep].",
+                        "Pass angles in radians instead of vectors.",
+                    ],
+                )
             )
         self.data = data / norms[:, None]
         if self.times is not None:
-            self.times = check_times(self.times, "HeadDirectionOverlay times", len(data))
+            self.times = check_times(
+                self.times, "HeadDirectionOverlay times", len(data), overlay=True
+            )
         check_color(self.color, "HeadDirectionOverlay color")
         check_positive(
             self.length,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -66,13 +67,22 @@ class PositionOverlay(Overlay):
             data = data[:, None]
         if data.ndim != 2 or data.shape[1] not in (1, 2, 3) or len(data) == 0:
             raise ValueError(
-                f"PositionOverlay data has shape {np.shape(self.data)}; expected "
-                "(n_samples, n_dims) with n_dims 1, 2 or 3 and at least one sample."
+                format_message(
+                    "Overlay data has incorrect shape.\n"
+                    "  Expected: (n_samples, n_dims) with n_dims 1, 2 or 3 and at least one "
+                    "sample\n"
+                    f"  Got: {np.shape(self.data)} in PositionOverlay data",
+                    "each row is one position sample, each column one coordinate (x, y, z).",
+                    [
+                        "Stack coordinates as columns: np.column_stack([x, y]).",
+                        "If the array is (n_dims, n_samples), transpose it: data.T.",
+                    ],
+                )
             )
         check_finite(data, "PositionOverlay data")
         self.data = data
         if self.times is not None:
-            self.times = check_times(self.times, "PositionOverlay times", len(data))
+            self.times = check_times(self.times, "PositionOverlay times", len(data), overlay=True)
         check_color(self.color, "PositionOverlay color")
         check_positive(
             self.size,

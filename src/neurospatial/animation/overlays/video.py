@@ -84,8 +84,16 @@ class VideoOverlay(Overlay):
             width, height = frame_size(self.source)
             if np.ndim(self.source) != 4:
                 raise ValueError(
-                    f"VideoOverlay source array has shape {np.shape(self.source)}; expected "
-                    "(n_frames, height, width, 3)."
+                    format_message(
+                        f"VideoOverlay source array has shape {np.shape(self.source)}; expected "
+                        "(n_frames, height, width, 3).",
+                        "an in-memory video is a stack of RGB frames (one frame: "
+                        "(height, width, 3)).",
+                        [
+                            "Stack the frames: np.stack(frames), each of shape (height, width, 3).",
+                            "Add a frame axis to a single frame: frame[None].",
+                        ],
+                    )
                 )
             n_frames, fps = len(self.source), None
         self._size = (width, height)
@@ -93,8 +101,16 @@ class VideoOverlay(Overlay):
         if self.calibration is not None:
             if not isinstance(self.calibration, VideoCalibration):
                 raise TypeError(
-                    "VideoOverlay calibration must be a VideoCalibration (from calibrate_video), "
-                    f"got {type(self.calibration).__name__}."
+                    format_message(
+                        "VideoOverlay calibration must be a VideoCalibration (from "
+                        f"calibrate_video), got {type(self.calibration).__name__}.",
+                        "the calibration maps video pixels to environment units for this "
+                        "frame size.",
+                        [
+                            "Build one with calibrate_video(source, env, ...).",
+                            "Omit calibration to stretch the frame over the environment.",
+                        ],
+                    )
                 )
             if tuple(self.calibration.frame_size_px) != (width, height):
                 raise ValueError(
@@ -107,7 +123,7 @@ class VideoOverlay(Overlay):
                     )
                 )
         if self.times is not None:
-            times = check_times(self.times, "VideoOverlay times")
+            times = check_times(self.times, "VideoOverlay times", overlay=True)
             if len(times) != n_frames:
                 used = min(len(times), n_frames)
                 warn(
@@ -181,7 +197,18 @@ class VideoOverlay(Overlay):
                 )
             self.crop = tuple(int(v) for v in crop)
         if self.crop is not None and (self.crop[2] < d or self.crop[3] < d):
-            raise ValueError(f"VideoOverlay crop {self.crop} is smaller than downsample={d}.")
+            raise ValueError(
+                format_message(
+                    f"VideoOverlay crop {self.crop} ({self.crop[2]}x{self.crop[3]} pixels) is "
+                    f"smaller than downsample={d}.",
+                    "downsampling averages blocks of downsample x downsample pixels; the crop "
+                    "must hold at least one block per axis.",
+                    [
+                        f"Use downsample <= {min(self.crop[2], self.crop[3])} for this crop.",
+                        f"Use a crop at least {d} pixels wide and high.",
+                    ],
+                )
+            )
 
     @property
     def frame_size_px(self) -> tuple[int, int]:
