@@ -105,3 +105,54 @@ def test_dataset_round_trip_is_lossless(n_dims, tmp_path):
 def test_repr_mentions_layout_and_units(env2d):
     text = repr(env2d)
     assert "grid" in text and "cm" in text and f"n_bins={env2d.n_bins}" in text
+
+
+def _positions() -> np.ndarray:
+    return np.random.default_rng(3).uniform(0, 100, size=(200, 2))
+
+
+def _layout_hex() -> None:
+    ds = Environment.from_samples(_positions(), bin_size=10.0).to_dataset()
+    ds.attrs["layout"] = "hex"
+    Environment.from_dataset(ds)
+
+
+@pytest.mark.parametrize(
+    ("trigger", "fragment"),
+    [
+        (
+            lambda: Environment(tuple(np.arange(3.0) for _ in range(4)), np.ones((2,) * 4, bool)),
+            "got 4 (grid_edges holds 4 edge arrays)",
+        ),
+        (
+            lambda: Environment((np.arange(3.0), np.arange(4.0)), np.ones((3, 3), bool)),
+            "active_mask has shape (3, 3), expected (2, 3)",
+        ),
+        (lambda: Environment.from_samples(np.zeros((10, 4)), bin_size=1), "shape (10, 4)"),
+        (
+            lambda: Environment.from_samples(np.full((3, 2), np.nan), bin_size=1),
+            "all 3 rows hold NaN or Inf",
+        ),
+        (lambda: Environment.from_samples(_positions(), bin_size=-2.0), "got -2.0"),
+        (
+            lambda: Environment.from_samples(_positions(), bin_size=10.0, bin_count_threshold=500),
+            "bin_count_threshold=500 samples (the fullest bin has",
+        ),
+        (_layout_hex, "layout 'hex'"),
+    ],
+    ids=[
+        "n_dims",
+        "active_mask",
+        "positions_shape",
+        "no_finite",
+        "bin_size",
+        "threshold",
+        "layout",
+    ],
+)
+def test_errors_have_what_why_how_naming_the_value(trigger, fragment):
+    with pytest.raises(ValueError) as exc:
+        trigger()
+    what, _, rest = str(exc.value).partition("\n\nWHY: ")
+    assert fragment in what, str(exc.value)
+    assert rest and "\n\nHOW:\n  1. " in rest, str(exc.value)

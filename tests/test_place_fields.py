@@ -60,3 +60,28 @@ def test_input_errors():
         compute_place_field(env, t, t[:-1], pos)
     with pytest.raises(ValueError, match="strictly increasing"):
         compute_place_field(env, t, t[::-1], pos)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"times": np.arange(5.0)}, "times has 5 samples but positions has 6"),
+        (
+            {"times": [0.0, 1.0, 1.0, 2.0, 3.0, 4.0]},
+            "first at index 1: times[1] = 1.0, then times[2] = 1.0",
+        ),
+        ({"times": [0.0], "positions": np.zeros((1, 2))}, "got 1 timestamp(s)"),
+        ({"bandwidth": -1.0}, "bandwidth=-1.0, min_occupancy_s=0.0"),
+        ({"min_occupancy_s": -0.5}, "min_occupancy_s=-0.5"),
+    ],
+    ids=["lengths", "not_increasing", "too_few", "bandwidth", "min_occupancy"],
+)
+def test_input_errors_have_what_why_how_naming_the_value(kwargs, fragment):
+    pos = np.random.default_rng(4).uniform(0, 100, (6, 2))
+    env = Environment.from_samples(pos, bin_size=25.0)
+    args = {"times": np.arange(6.0), "positions": pos, **kwargs}
+    with pytest.raises(ValueError) as exc:
+        compute_place_field(env, [0.5], args.pop("times"), args.pop("positions"), **args)
+    what, _, rest = str(exc.value).partition("\n\nWHY: ")
+    assert fragment in what, str(exc.value)
+    assert rest and "\n\nHOW:\n  1. " in rest, str(exc.value)

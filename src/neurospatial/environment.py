@@ -30,6 +30,13 @@ SPACE_NAMES = ("x", "y", "z")
 _CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active")
 
 
+def _message(what: str, why: str, how: list[str]) -> str:
+    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
+    from neurospatial.animation.errors import format_message
+
+    return format_message(what, why, how)
+
+
 class Environment:
     """A discretized N-dimensional space (1, 2 or 3 dims) with named regions.
 
@@ -61,12 +68,31 @@ class Environment:
         self._active_mask = np.asarray(active_mask, dtype=bool)
         n_dims = len(self._grid_edges)
         if n_dims not in (1, 2, 3):
-            raise ValueError(f"Environments have 1, 2 or 3 dimensions, got {n_dims}.")
+            raise ValueError(
+                _message(
+                    f"Environments have 1, 2 or 3 dimensions, got {n_dims} "
+                    f"(grid_edges holds {n_dims} edge arrays).",
+                    "bins are laid out along the x, y and z axes only.",
+                    [
+                        "Pass one edge array per dimension, e.g. (x_edges, y_edges).",
+                        "Build the environment from positions: "
+                        "Environment.from_samples(positions, bin_size=...).",
+                    ],
+                )
+            )
         expected = tuple(len(e) - 1 for e in self._grid_edges)
         if self._active_mask.shape != expected:
             raise ValueError(
-                f"active_mask has shape {self._active_mask.shape}, expected {expected} "
-                "(one entry per grid bin)."
+                _message(
+                    f"active_mask has shape {self._active_mask.shape}, expected {expected} "
+                    "(one entry per grid bin).",
+                    "each grid bin between consecutive edges is either active or not, so the "
+                    "mask has len(edges) - 1 entries per dimension.",
+                    [
+                        f"Pass a boolean mask of shape {expected}.",
+                        "Check that the mask is in (x, y, z) order, not (row, col) image order.",
+                    ],
+                )
             )
         self.units = units
         self.name = name
@@ -113,17 +139,44 @@ class Environment:
             pos = pos[:, None]
         if pos.ndim != 2 or pos.shape[1] not in (1, 2, 3):
             raise ValueError(
-                f"positions has shape {np.shape(positions)}, expected (n_samples, n_dims) "
-                "with n_dims in 1, 2, 3.\nHOW: stack coordinates as columns, e.g. "
-                "np.column_stack([x, y])."
+                _message(
+                    f"positions has shape {np.shape(positions)}, expected (n_samples, n_dims) "
+                    "with n_dims in 1, 2, 3.",
+                    "each row is one position sample, each column one coordinate (x, y, z).",
+                    [
+                        "Stack coordinates as columns, e.g. np.column_stack([x, y]).",
+                        "If the array is (n_dims, n_samples), transpose it: positions.T.",
+                    ],
+                )
             )
+        n_given = len(pos)
         pos = pos[np.all(np.isfinite(pos), axis=1)]
         if len(pos) == 0:
-            raise ValueError("positions has no finite samples; cannot infer the extent.")
+            raise ValueError(
+                _message(
+                    "positions has no finite samples "
+                    f"({f'all {n_given} rows hold NaN or Inf' if n_given else 'it is empty'}); "
+                    "cannot infer the extent.",
+                    "the grid is laid over the range of the finite samples.",
+                    [
+                        "Check the tracking output (lost tracking is often exported as NaN).",
+                        "Pass the positions in environment units, not a mask or an empty array.",
+                    ],
+                )
+            )
         n_dims = pos.shape[1]
         sizes = np.broadcast_to(np.asarray(bin_size, dtype=np.float64), (n_dims,))
         if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
-            raise ValueError(f"bin_size must be positive and finite, got {bin_size!r}.")
+            raise ValueError(
+                _message(
+                    f"bin_size must be positive and finite, got {bin_size!r}.",
+                    "it is the side length of a bin in environment units.",
+                    [
+                        "Pass one value, e.g. bin_size=2.5, or one per dimension, "
+                        "e.g. bin_size=(2.5, 5.0).",
+                    ],
+                )
+            )
         lo, hi = pos.min(axis=0), pos.max(axis=0)
         n = np.floor((hi - lo) / sizes + 1e-9).astype(int) + 1
         start = (lo + hi) / 2 - n * sizes / 2
@@ -133,8 +186,16 @@ class Environment:
             active = counts > bin_count_threshold
             if not active.any():
                 raise ValueError(
-                    f"No bin has more than bin_count_threshold={bin_count_threshold} samples.\n"
-                    "HOW: lower bin_count_threshold or increase bin_size."
+                    _message(
+                        f"No bin has more than bin_count_threshold={bin_count_threshold} "
+                        f"samples (the fullest bin has {int(counts.max())} of {len(pos)}).",
+                        "with infer_active_bins=True only bins with more samples than the "
+                        "threshold are active, and an environment needs at least one.",
+                        [
+                            "Lower bin_count_threshold.",
+                            "Increase bin_size, so that more samples fall in each bin.",
+                        ],
+                    )
                 )
         else:
             active = np.ones(tuple(n), dtype=bool)
@@ -373,7 +434,17 @@ class Environment:
         """Rebuild an environment written by `to_dataset`."""
         layout = ds.attrs.get("layout")
         if layout != "grid":
-            raise ValueError(f"Unsupported environment layout {layout!r} (known: 'grid').")
+            raise ValueError(
+                _message(
+                    f"Unsupported environment layout {layout!r} (known: 'grid').",
+                    "the dataset's attrs['layout'] says how its bins are rebuilt, and this "
+                    "version of neurospatial knows only the 'grid' layout.",
+                    [
+                        "Pass a dataset written by Environment.to_dataset().",
+                        "Upgrade neurospatial if a newer version wrote it.",
+                    ],
+                )
+            )
         space = [str(s) for s in ds["space"].values]
         edges = tuple(np.asarray(ds[f"edges_{s}"].values, dtype=np.float64) for s in space)
         active = np.asarray(ds["active_mask"].values, dtype=bool)

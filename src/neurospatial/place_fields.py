@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 __all__ = ["compute_place_field"]
 
 
+def _message(what: str, why: str, how: list[str]) -> str:
+    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
+    from neurospatial.animation.errors import format_message
+
+    return format_message(what, why, how)
+
+
 def compute_place_field(
     env: Environment,
     spike_times: ArrayLike,
@@ -71,14 +78,47 @@ def compute_place_field(
         pos = pos[:, None]
     if len(t) != len(pos):
         raise ValueError(
-            f"times has {len(t)} samples but positions has {len(pos)}.\n"
-            "WHY: each position sample needs a timestamp.\n"
-            "HOW: pass times and positions of the same length."
+            _message(
+                f"times has {len(t)} samples but positions has {len(pos)}.",
+                "each position sample needs a timestamp.",
+                [
+                    "Pass times and positions of the same length.",
+                    "If one was trimmed or subsampled, apply the same to the other.",
+                ],
+            )
         )
     if len(t) < 2 or np.any(np.diff(t) <= 0):
-        raise ValueError("times must hold at least two strictly increasing timestamps.")
+        if len(t) < 2:
+            problem = f"got {len(t)} timestamp(s)"
+        else:
+            bad = np.flatnonzero(np.diff(t) <= 0)
+            i = int(bad[0])
+            problem = (
+                f"{len(bad)} violation(s), first at index {i}: "
+                f"times[{i}] = {float(t[i])}, then times[{i + 1}] = {float(t[i + 1])}"
+            )
+        raise ValueError(
+            _message(
+                f"times must hold at least two strictly increasing timestamps; {problem}.",
+                "each position sample stands for the interval until the next one, so the "
+                "intervals must be positive.",
+                [
+                    "Sort the samples by time: order = np.argsort(times); "
+                    "times, positions = times[order], positions[order].",
+                    "Remove duplicate timestamps: _, keep = np.unique(times, return_index=True).",
+                ],
+            )
+        )
     if bandwidth < 0 or min_occupancy_s < 0:
-        raise ValueError("bandwidth and min_occupancy_s must be >= 0.")
+        raise ValueError(
+            _message(
+                f"bandwidth and min_occupancy_s must be >= 0, got bandwidth={bandwidth!r}, "
+                f"min_occupancy_s={min_occupancy_s!r}.",
+                "bandwidth is the smoothing kernel's standard deviation (0: no smoothing) and "
+                "min_occupancy_s a time in seconds.",
+                ["Pass e.g. bandwidth=5.0 and min_occupancy_s=0.0."],
+            )
+        )
     spikes = np.asarray(spike_times, dtype=np.float64).reshape(-1)
 
     dt = np.diff(t)

@@ -9,7 +9,7 @@ object on demand.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +17,38 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["Region", "Regions"]
+
+
+def _message(what: str, why: str, how: list[str]) -> str:
+    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
+    from neurospatial.animation.errors import format_message
+
+    return format_message(what, why, how)
+
+
+class RegionKeyError(KeyError):
+    """The ``KeyError(name)`` of a missing region. Its WHAT / WHY / HOW message is
+    built only when shown, so ``name in regions`` and ``regions.get(name)``, which
+    catch it, cost nothing; unlike a plain ``KeyError`` it prints unquoted."""
+
+    def __init__(self, name: str, available: Sequence[str] = ()) -> None:
+        super().__init__(name)
+        self.available = list(available)
+
+    def __str__(self) -> str:
+        import difflib
+
+        name = self.args[0]
+        close = difflib.get_close_matches(str(name), self.available, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        return _message(
+            f"No region named {name!r}. Available regions: {self.available}.{hint}",
+            "regions are looked up by the exact name they were added with.",
+            [
+                "Check the spelling (names are case-sensitive).",
+                f"Add it first with regions.add({name!r}, point=...) (or polygon=...).",
+            ],
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +90,16 @@ class Region:
     def polygon(self) -> Any:
         """The region as a shapely ``Polygon`` (polygon regions only)."""
         if self.kind != "polygon":
-            raise TypeError(f"Region {self.name!r} is a {self.kind}, not a polygon.")
+            raise TypeError(
+                _message(
+                    f"Region {self.name!r} is a {self.kind}, not a polygon.",
+                    "only polygon regions have an outline to turn into a shapely Polygon.",
+                    [
+                        "Check region.kind == 'polygon' before using region.polygon.",
+                        "For a point, use region.coords (or shapely.Point(region.coords)).",
+                    ],
+                )
+            )
         import shapely
 
         return shapely.Polygon(self.coords)
@@ -108,20 +149,36 @@ class Regions(MutableMapping[str, Region]):
             JSON-serializable data stored with the region.
         """
         if not isinstance(name, str) or not name:
-            raise TypeError(f"Region name must be a non-empty string, got {name!r}.")
+            raise TypeError(
+                _message(
+                    f"Region name must be a non-empty string, got {name!r}.",
+                    "regions are stored, drawn and looked up by name.",
+                    ["Pass a name such as 'reward' or 'arm_1'."],
+                )
+            )
         if (point is None) == (polygon is None):
             given = "both" if point is not None else "neither"
             raise ValueError(
-                f"Region {name!r}: got {given} of point= and polygon=.\n"
-                "WHY: a region is either a point or a polygon.\n"
-                "HOW: pass exactly one, e.g. regions.add('reward', point=(10.0, 20.0)) or "
-                "regions.add('arm', polygon=[(0, 0), (10, 0), (10, 5)])."
+                _message(
+                    f"Region {name!r}: got {given} of point= and polygon=.",
+                    "a region is either a point or a polygon.",
+                    [
+                        "Pass point= for a location: regions.add('reward', point=(10.0, 20.0)).",
+                        "Pass polygon= for an area: "
+                        "regions.add('arm', polygon=[(0, 0), (10, 0), (10, 5)]).",
+                    ],
+                )
             )
         if name in self._data:
             raise ValueError(
-                f"Region {name!r} already exists.\n"
-                "WHY: region names are unique within an environment.\n"
-                f"HOW: choose another name, or remove it first with del env.regions[{name!r}]."
+                _message(
+                    f"Region {name!r} already exists (a {self._data[name].kind}).",
+                    "region names are unique within an environment.",
+                    [
+                        "Choose another name.",
+                        f"Remove it first with del env.regions[{name!r}].",
+                    ],
+                )
             )
         if point is not None:
             region = Region(name, "point", self._parse_point(name, point), dict(metadata or {}))
@@ -136,18 +193,25 @@ class Regions(MutableMapping[str, Region]):
         coords = np.asarray(point, dtype=np.float64).reshape(-1)
         if coords.shape != (self._n_dims,) or not np.all(np.isfinite(coords)):
             raise ValueError(
-                f"Region {name!r}: point {np.asarray(point).tolist()!r} is not {self._n_dims} "
-                f"finite coordinates.\nWHY: the environment is {self._n_dims}D.\n"
-                f"HOW: pass a point with {self._n_dims} finite values in environment units."
+                _message(
+                    f"Region {name!r}: point {np.asarray(point).tolist()!r} is not "
+                    f"{self._n_dims} finite coordinates.",
+                    f"the environment is {self._n_dims}D, so a point has {self._n_dims} "
+                    "coordinate(s).",
+                    [f"Pass a point with {self._n_dims} finite values in environment units."],
+                )
             )
         return coords
 
     def _parse_polygon(self, name: str, polygon: Any) -> NDArray[np.float64]:
         if self._n_dims != 2:
             raise ValueError(
-                f"Region {name!r}: polygon regions need a 2D environment, this one is "
-                f"{self._n_dims}D.\nWHY: a polygon outline is defined in a plane.\n"
-                "HOW: use point= for a location in this environment."
+                _message(
+                    f"Region {name!r}: polygon regions need a 2D environment, this one is "
+                    f"{self._n_dims}D.",
+                    "a polygon outline is defined in a plane.",
+                    ["Use point= for a location in this environment."],
+                )
             )
         if hasattr(polygon, "exterior"):
             coords = np.asarray(polygon.exterior.coords, dtype=np.float64)[:-1]
@@ -155,25 +219,47 @@ class Regions(MutableMapping[str, Region]):
             coords = np.asarray(polygon, dtype=np.float64)
         if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) < 3:
             raise ValueError(
-                f"Region {name!r}: polygon has shape {coords.shape}, "
-                "expected (n_vertices >= 3, 2).\n"
-                "WHY: an outline needs at least three (x, y) vertices.\n"
-                "HOW: pass a shapely Polygon or a list of (x, y) pairs."
+                _message(
+                    f"Region {name!r}: polygon has shape {coords.shape}, "
+                    "expected (n_vertices >= 3, 2).",
+                    "an outline needs at least three (x, y) vertices.",
+                    ["Pass a shapely Polygon or a list of (x, y) pairs."],
+                )
             )
         if not np.all(np.isfinite(coords)):
-            raise ValueError(f"Region {name!r}: polygon vertices must be finite numbers.")
+            bad = np.flatnonzero(~np.all(np.isfinite(coords), axis=1))
+            raise ValueError(
+                _message(
+                    f"Region {name!r}: polygon vertices must be finite numbers; "
+                    f"{len(bad)} of {len(coords)} are not, first at indices "
+                    f"{bad[:5].tolist()} (vertex {bad[0]} is {coords[bad[0]].tolist()}).",
+                    "an outline is drawn through every vertex.",
+                    ["Drop or fix the non-finite vertices before adding the region."],
+                )
+            )
         return coords
 
     def __getitem__(self, name: str) -> Region:
         try:
             return self._data[name]
         except KeyError:
-            available = sorted(self._data)
-            raise KeyError(f"No region named {name!r}. Available regions: {available}.") from None
+            raise RegionKeyError(name, sorted(self._data)) from None
 
     def __setitem__(self, name: str, region: Region) -> None:
         if not isinstance(region, Region) or region.name != name:
-            raise TypeError("Use regions.add(name, point=... or polygon=...) to create regions.")
+            got = (
+                f"a Region named {region.name!r}"
+                if isinstance(region, Region)
+                else type(region).__name__
+            )
+            raise TypeError(
+                _message(
+                    f"regions[{name!r}] = ... needs a Region named {name!r}, got {got}.",
+                    "regions.add validates a region against the environment's dimensions; "
+                    "assignment only takes Region objects under their own name.",
+                    [f"Use regions.add({name!r}, point=...) or polygon=... to create regions."],
+                )
+            )
         self._data[name] = region
 
     def __delitem__(self, name: str) -> None:
