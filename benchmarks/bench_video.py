@@ -147,7 +147,11 @@ def child_encode_only(n_frames: int, out: Path, preset: str, crf: int, rgb: bool
     return {"seconds": seconds, "file_bytes": out.stat().st_size}
 
 
-def run_child(kind: str, n_frames: int, out: Path, preset: str, crf: int) -> dict:
+def run_child(
+    kind: str, n_frames: int, out: Path, preset: str, crf: int, src: Path | None = None
+) -> dict:
+    """One export in a fresh process (with `src`: that source tree's neurospatial)."""
+    env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else None
     cmd = [
         sys.executable,
         __file__,
@@ -162,7 +166,7 @@ def run_child(kind: str, n_frames: int, out: Path, preset: str, crf: int) -> dic
         "--crf",
         str(crf),
     ]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -215,6 +219,12 @@ def main() -> None:
         help="add this behaviour video (e.g. ../shared/data/openfield_m3v1.mp4) under the "
         "field in our runs; the reference runs stay without video",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another source tree (e.g. an older commit from `git archive`): its export "
+        "runs alternately with ours, like for like",
+    )
     parser.add_argument("--child", choices=["ours", "ours-preloaded", "encode", "encode-rgb"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -241,6 +251,7 @@ def main() -> None:
         for n in args.frames:
             results: dict[str, list[dict]] = {
                 "reference 0.6.0": [],
+                "baseline tree": [],
                 "neurospatial": [],
                 "neurospatial, preloaded": [],
                 "encode-only": [],
@@ -249,6 +260,10 @@ def main() -> None:
             for _ in range(args.repeats):  # alternate the libraries
                 if python:
                     results["reference 0.6.0"].append(run_reference(python, n, outdir))
+                if args.baseline:
+                    results["baseline tree"].append(
+                        run_child("ours", n, outdir / f"base{n}.mp4", preset, crf, args.baseline)
+                    )
                 results["neurospatial"].append(
                     run_child("ours", n, outdir / f"ours{n}.mp4", preset, crf)
                 )
@@ -265,7 +280,7 @@ def main() -> None:
                 if runs:
                     best = min(runs, key=lambda r: r["seconds"])
                     rows.append((n, name, best))
-                    if "warm_seconds" in best and name == "neurospatial":
+                    if "warm_seconds" in best and name in ("neurospatial", "baseline tree"):
                         warm = min(r["warm_seconds"] for r in runs)
                         rows.append((n, name + " (warm)", {**best, "seconds": warm}))
     ref = {n: r for n, name, r in rows if name == "reference 0.6.0"}

@@ -204,6 +204,14 @@ class OverlayKind:
         """An aligned window reduced to what drawing it needs (sent to workers)."""
         return ds
 
+    def frames_shown(
+        self, ds: xr.Dataset, frame_times: NDArray[np.float64], frames: range
+    ) -> NDArray[np.int64] | None:
+        """For kinds that read ahead (video): what frames `frames` of the scene (at
+        `frame_times`) show, in order, so a renderer can start reading now. None: no
+        reading ahead."""
+        return None
+
 
 _KINDS: dict[str, OverlayKind] = {}
 

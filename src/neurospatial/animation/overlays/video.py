@@ -331,6 +331,16 @@ class VideoKind(OverlayKind):
         used = np.unique(index[index >= 0])
         return ds.isel(video_frame=np.searchsorted(ds["video_frame"].values, used))
 
+    def frames_shown(
+        self, ds: xr.Dataset, frame_times: NDArray[np.float64], frames: range
+    ) -> NDArray[np.int64]:
+        """The video frame each of `frames` shows (-1: none), for decoding ahead."""
+        if "frame_index" in ds:  # aligned already
+            return np.asarray(ds["frame_index"].values[frames.start : frames.stop], np.int64)
+        from neurospatial.animation.interpolation import nearest_frames
+
+        return nearest_frames(np.asarray(ds["time"].values, dtype=np.float64), frame_times)
+
     @staticmethod
     def px_to_world(ds: xr.Dataset) -> Any:
         """The calibration: full-video pixel -> world, an `Affine2D`."""

@@ -41,6 +41,7 @@ from neurospatial.animation.render.layers import (
     lift,
 )
 from neurospatial.animation.render.model import LayerModel, SceneInfo, scene_info
+from neurospatial.animation.render.video_layer import VideoBlender
 from neurospatial.animation.transforms import Affine2D
 
 __all__ = ["Compositor", "Frame", "render_frame"]
@@ -219,15 +220,23 @@ class Compositor:
         self._block = int(np.clip(_WINDOW_BYTES // per_frame, *_WINDOW_FRAMES))
         self._model: LayerModel | None = None
         self._span = (0, 0)
-        self._videos: dict[str, Any] = {}
+        self._videos: dict[str, VideoBlender] = {}
+        self._placed = False
         try:  # video decoding starts here: stop its threads if the rest fails
-            self._start_videos(frames)
+            self._plans = self._video_plans(frames)
+            if self._plans:  # start decoding the first frames before the chrome is built
+                assert frames is not None
+                first = self._model_for(frames.start).layers(int(info.numbers[frames.start]))
+                for layer in first:
+                    if isinstance(layer, VideoFrameLayer):
+                        self._blender(layer)
             self._static = _static(info, dpi, show_colorbar)
             chrome = self._static.chrome
             self.transform = chrome.world_to_px
             self.height, self.width = chrome.height, chrome.width
             for video in self._videos.values():
                 video.place(self.transform, chrome.axes_clip)
+            self._placed = True
             # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
             # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
             self._canvas = self.new_canvas()
@@ -300,28 +309,31 @@ class Compositor:
         self._model, self._span = LayerModel(window, self.info), (index, stop)
         return self._model
 
-    def _start_videos(self, frames: range | None) -> None:
-        from neurospatial.animation.interpolation import nearest_frames
-        from neurospatial.animation.render.video_layer import VideoBlender
-        from neurospatial.animation.render.video_source import VideoSource
+    def _video_plans(self, frames: range | None) -> dict[str, NDArray[np.int64]]:
+        """Per overlay that reads ahead (video), the frames it will show, in order."""
+        if frames is None:
+            return {}
+        from neurospatial.animation.overlays.base import kind_of
+        from neurospatial.animation.scene import scene_overlays
 
-        for name, kind in self.info.kinds.items():
-            if kind != "video":
-                continue
-            ds = self.scene["overlays"][name].to_dataset()
-            plan = None
-            if frames is not None:
-                if "frame_index" in ds:  # aligned already
-                    plan = np.asarray(ds["frame_index"].values[frames.start : frames.stop])
-                else:
-                    own = self.times if ds.attrs.get("frame_locked") else ds["time"].values
-                    plan = nearest_frames(
-                        np.asarray(own, float), self.times[frames.start : frames.stop]
-                    )
-            px_to_world = Affine2D(np.asarray(ds["px_to_world"].values, dtype=np.float64))
-            self._videos[name] = VideoBlender(
-                VideoSource(ds), px_to_world, float(ds.attrs["alpha"]), plan
-            )
+        times = self.times[frames.start : frames.stop]
+        plans = {}
+        for name, ds in scene_overlays(self.scene).items():
+            plan = kind_of(ds).frames_shown(ds, times, frames)
+            if plan is not None:
+                plans[name] = plan
+        return plans
+
+    def _blender(self, layer: VideoFrameLayer) -> VideoBlender:
+        """The blender of a video layer, made (and decoding ahead) on first use."""
+        video = self._videos.get(layer.name)
+        if video is None:
+            plan = self._plans.get(layer.name)
+            video = VideoBlender(layer.source, layer.px_to_world, layer.alpha, plan)
+            self._videos[layer.name] = video
+            if self._placed:
+                video.place(self.transform, self._static.chrome.axes_clip)
+        return video
 
     # ---------------------------------------------------------------- drawing
     def _draw_field(self, canvas: NDArray[np.uint8], view: Any, layer: FieldLayer) -> None:
@@ -344,9 +356,8 @@ class Compositor:
             np.take(palette, static.index, out=target, mode="clip")
 
     def _draw_video(self, canvas: NDArray[np.uint8], view: Any, layer: VideoFrameLayer) -> None:
-        video = self._videos.get(layer.name)
-        if video is not None and layer.frame_index >= 0:
-            video.blend(canvas, layer.frame_index)
+        if layer.frame_index >= 0:
+            self._blender(layer).blend(canvas, layer.frame_index)
 
     def _draw_region(self, canvas: NDArray[np.uint8], view: Any, layer: RegionLayer) -> None:
         raster = self._static.regions.get(layer)

@@ -37,7 +37,8 @@ class VideoBlender:
     ----------
     source : VideoSource
     px_to_world : Affine2D
-        The calibration: full-video pixel -> world.
+        Pixel of the frames `source` returns (cropped, downsampled) -> world, as in
+        `VideoFrameLayer.px_to_world`.
     alpha : float
     plan : array of int, optional
         The video frame number each rendered frame shows (-1: none), in render order.
@@ -51,7 +52,7 @@ class VideoBlender:
         plan: NDArray[np.int64] | None = None,
     ) -> None:
         self.alpha = float(alpha)
-        self._array_to_world = px_to_world @ source.array_to_px
+        self._array_to_world = px_to_world
         self._frames: Any
         self._prefetch: _Prefetcher | None = None
         self.rect = (0, 0, 0, 0)
