@@ -13,7 +13,8 @@ from neurospatial.animation import (
     build_scene,
     open_scene,
 )
-from neurospatial.animation.scene import scene_environment, scene_overlays, scene_style
+from neurospatial.animation.scene import scene_environment, scene_style
+from neurospatial.animation.store import scene_overlays
 
 
 def _fields(env, n_frames=6, seed=0):

@@ -17,7 +17,8 @@ from neurospatial.animation.overlays import (
 from neurospatial.animation.render.field_image import field_image
 from neurospatial.animation.render.model import frame_layers
 from neurospatial.animation.render.raster import Frame, render_frame
-from neurospatial.animation.scene import build_scene, open_scene
+from neurospatial.animation.scene import build_scene
+from neurospatial.animation.store import open_scene
 from neurospatial.animation.transforms import Affine2D
 
 __all__ = [

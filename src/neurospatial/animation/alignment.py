@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import kind_of
-from neurospatial.animation.scene import scene_dataset, scene_overlays
+from neurospatial.animation.store import scene_dataset, scene_overlays
 from neurospatial.animation.validation import check_overlap, check_rate, check_times
 
 __all__ = ["Window", "align_scene", "align_window", "subsample_frames"]

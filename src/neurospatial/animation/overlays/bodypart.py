@@ -303,6 +303,7 @@ class BodypartKind(OverlayKind):
         )
 
         pos = lift(np.moveaxis(values["position"], 1, -1), ctx.n_dims)  # (n, keypoint, 2)
+        pos.flags.writeable = False  # layers hold views of it
         valid = np.all(np.isfinite(pos), axis=-1)
         names = [str(k) for k in ds["keypoint"].values]
         given = json.loads(ds.attrs.get("colors", "{}"))
@@ -316,13 +317,22 @@ class BodypartKind(OverlayKind):
         edge_labels = np.array([f"{a}-{b}" for a, b in pairs], dtype=object)
         color, width = str(ds.attrs["skeleton_color"]), float(ds.attrs["skeleton_width"])
 
+        complete = valid.all(axis=1)
+        all_edges, all_colors, all_names = tuple(edge_labels), tuple(colors), tuple(labels)
+        a, b = edges[:, 0], edges[:, 1]
+
         def build(k: int) -> list[Any]:
-            p, v = pos[k], valid[k]
-            keep = v[edges[:, 0]] & v[edges[:, 1]]
-            e = edges[keep]
+            p = pos[k]
+            if complete[k]:  # every keypoint present: views, no selection
+                return [
+                    segments_layer(name, p[a], p[b], all_edges, color, width),
+                    points_layer(name, p, all_colors, all_names, KEYPOINT_SIZE_PT),
+                ]
+            v = valid[k]
+            keep = v[a] & v[b]
             return [
                 segments_layer(
-                    name, p[e[:, 0]], p[e[:, 1]], tuple(edge_labels[keep]), color, width
+                    name, p[a[keep]], p[b[keep]], tuple(edge_labels[keep]), color, width
                 ),
                 points_layer(name, p[v], tuple(colors[v]), tuple(labels[v]), KEYPOINT_SIZE_PT),
             ]

@@ -185,6 +185,8 @@ class HeadDirectionKind(OverlayKind):
             origins = ctx.anchors[anchor]
         length, color = float(ds.attrs["length"]), str(ds.attrs["color"])
         tips = origins + length * heading
+        origins, tips = np.array(origins), tips  # layers hold views of them
+        origins.flags.writeable = tips.flags.writeable = False
         valid = np.all(np.isfinite(origins), axis=1) & np.all(np.isfinite(tips), axis=1)
         none = np.zeros((0, 2))
 

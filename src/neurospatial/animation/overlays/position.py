@@ -148,19 +148,31 @@ class PositionKind(OverlayKind):
         )
 
         pos = lift(values["position"], ctx.n_dims)
+        pos.flags.writeable = False  # layers hold views of it
         valid = np.all(np.isfinite(pos), axis=1)
+        joined = valid[:-1] & valid[1:]  # segment j (frames j -> j + 1) is drawable
+        # Segments before frame k with all their ends present, counted from the start.
+        complete = np.concatenate([[0], np.cumsum(joined)])
         color, size = str(ds.attrs["color"]), float(ds.attrs["size"])
-        trail, width, frames = self.history(ds), trail_width(size), ctx.frames
+        trail, width = self.history(ds), trail_width(size)
+        frames = [int(f) for f in ctx.frames]
+        ages = np.arange(trail, 0, -1, dtype=np.float64)  # oldest first
+        ages.flags.writeable = False
         none = np.zeros((0, 2))
+        marker = ((color,), (name,))
 
         def build(k: int) -> list[Any]:
-            n = min(trail, int(frames[k]))  # segments of a full trail (fewer at the start)
-            j = np.arange(max(0, k - n), k)
-            keep = j[valid[j] & valid[j + 1]]
+            n = min(trail, frames[k])  # segments of a full trail (fewer at the start)
+            j0 = max(0, k - n)
+            if complete[k] - complete[j0] == k - j0:  # no gap: views, no copies
+                starts, ends, age = pos[j0:k], pos[j0 + 1 : k + 1], ages[trail - (k - j0) :]
+            else:
+                keep = j0 + np.flatnonzero(joined[j0:k])
+                starts, ends, age = pos[keep], pos[keep + 1], k - keep
             here = pos[k : k + 1] if valid[k] else none
             return [
-                trail_layer(name, pos[keep], pos[keep + 1], k - keep, max(n, 1), color, width),
-                points_layer(name, here, (color,) * len(here), (name,) * len(here), size),
+                trail_layer(name, starts, ends, age, max(n, 1), color, width),
+                points_layer(name, here, *(marker if valid[k] else ((), ())), size),
             ]
 
         return build

@@ -38,10 +38,10 @@ ONE = 1 << SHIFT  # fixed point: 1/16 pixel
 
 
 def to_fixed(points: NDArray[Any], origin: tuple[int, int]) -> NDArray[np.int32]:
-    """Float pixel (col, row) points -> fixed-point coordinates relative to `origin`
-    (the clip's top-left (col, row)); non-finite points become 0 (callers skip them)."""
+    """Finite float pixel (col, row) points -> fixed-point coordinates relative to
+    `origin` (the clip's top-left (col, row))."""
     pts = (np.asarray(points, dtype=np.float64) - np.asarray(origin, dtype=np.float64)) * ONE
-    return np.round(np.nan_to_num(pts, nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int32)
+    return np.rint(pts).astype(np.int32)
 
 
 def cv_color(color: NDArray[Any]) -> Color:

@@ -126,10 +126,16 @@ def keypoint_colors(names: list[str]) -> dict[str, str]:
 
 
 def _frozen(values: ArrayLike, shape_tail: tuple[int, ...] = ()) -> NDArray[np.float64]:
-    arr = np.array(values, dtype=np.float64)
+    """A read-only float array for a layer. Builders pass fresh arrays (made read-only
+    in place) or views of their window's read-only arrays (kept); views of writeable
+    arrays are copied."""
+    arr = np.asarray(values, dtype=np.float64)
     if shape_tail:
         arr = arr.reshape(-1, *shape_tail)
-    arr.flags.writeable = False
+    if arr.flags.writeable:
+        if not arr.flags.owndata:
+            arr = arr.copy()
+        arr.flags.writeable = False
     return arr
 
 

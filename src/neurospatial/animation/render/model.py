@@ -39,7 +39,8 @@ from neurospatial.animation.render.layers import (
     lift,
     time_label,
 )
-from neurospatial.animation.scene import scene_environment, scene_overlays, scene_style
+from neurospatial.animation.scene import scene_environment, scene_style
+from neurospatial.animation.store import scene_overlays
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment

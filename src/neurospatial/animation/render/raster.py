@@ -13,6 +13,7 @@ backend draw through this class, so they show exactly the same pixels.
 from __future__ import annotations
 
 import functools
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,9 @@ class _Static:
     lut: NDArray[np.uint32]  # 258 RGBX colours: colormap, no data, background
     index: NDArray[np.intp]  # field pixel -> bin (n_bins: no bin), within field_rect
     field_rect: tuple[int, int, int, int]
+    #: (row0, row1, col0, col1) holding every pixel a frame may change: the axes, the
+    #: time label, the regions (their labels may reach past the axes).
+    dynamic: tuple[int, int, int, int]
     regions: dict[RegionLayer, tuple[tuple[NDArray[Any], NDArray[Any]], NDArray[Any], NDArray[Any]]]
 
 
@@ -170,7 +174,21 @@ def _build_static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
         rows, cols = np.nonzero(rgba[..., 3])
         alpha = rgba[rows, cols, 3:4].astype(np.float32) / 255.0
         regions[layer] = ((rows + r, cols + c), rgba[rows, cols, :3].astype(np.float32), alpha)
-    return _Static(chrome, background, lut.view(np.uint32).ravel(), index, rect, regions)
+    boxes = [chrome.axes_clip]
+    r, c = chrome.label_origin
+    boxes.append((r, min(chrome.height, r + chrome.glyphs.height), c, chrome.width))
+    boxes += [
+        (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+        for (rows, cols), _, _ in regions.values()
+    ]
+    dynamic = (
+        int(min(b[0] for b in boxes)),
+        int(max(b[1] for b in boxes)),
+        int(min(b[2] for b in boxes)),
+        int(max(b[3] for b in boxes)),
+    )
+    lut32 = lut.view(np.uint32).ravel()
+    return _Static(chrome, background, lut32, index, rect, dynamic, regions)
 
 
 class Compositor:
@@ -237,8 +255,13 @@ class Compositor:
             for video in self._videos.values():
                 video.place(self.transform, chrome.axes_clip)
             self._placed = True
+            # World -> fixed-point pixels relative to the axes clip, as one affine map.
+            m, (c0, r0) = self.transform.matrix, self._clip_origin()
+            self._fixed = (m[:2, :2].T * draw.ONE, (m[:2, 2] - (c0, r0)) * draw.ONE)
+            self._scale = float(np.sqrt(abs(np.linalg.det(m[:2, :2]))))  # px per world unit
             # RGBX canvas: 4-byte pixels make the field lookup a uint32 gather (3x faster
             # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
+            self._primed: list[NDArray[np.uint8]] = []
             self._canvas = self.new_canvas()
             self._codes = np.empty(info.env.n_bins + 1, dtype=np.intp)
             self._codes[-1] = 257
@@ -277,8 +300,11 @@ class Compositor:
         return self.transform(lift(points, self.n_dims)[:, :2])
 
     def new_canvas(self) -> NDArray[np.uint8]:
-        """A blank RGBX buffer of this compositor's size, for `render(..., out=)`."""
-        return np.zeros((self.height, self.width, 4), dtype=np.uint8)
+        """An RGBX buffer of this compositor's size holding the chrome, for
+        `render(..., out=)` (drawing into it restores only what frames change)."""
+        canvas = self._static.background.copy()
+        self._primed.append(canvas)
+        return canvas
 
     def render(self, index: int, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
         """Render frame `index` (a position in the scene) into `out` (default: a reused
@@ -289,7 +315,11 @@ class Compositor:
     def draw(self, layers: list[Layer], out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
         """Draw layer descriptions (bottom first) into `out` (default: a reused buffer)."""
         canvas = self._canvas if out is None else out
-        np.copyto(canvas, self._static.background)
+        if any(canvas is primed for primed in self._primed):  # the chrome is in place
+            d0, d1, e0, e1 = self._static.dynamic
+            np.copyto(canvas[d0:d1, e0:e1], self._static.background[d0:d1, e0:e1])
+        else:
+            np.copyto(canvas, self._static.background)
         r0, r1, c0, c1 = self._static.chrome.axes_clip
         view = canvas[r0:r1, c0:c1]  # overlays are clipped to the axes
         for layer in layers:
@@ -314,7 +344,7 @@ class Compositor:
         if frames is None:
             return {}
         from neurospatial.animation.overlays.base import kind_of
-        from neurospatial.animation.scene import scene_overlays
+        from neurospatial.animation.store import scene_overlays
 
         times = self.times[frames.start : frames.stop]
         plans = {}
@@ -344,7 +374,7 @@ class Compositor:
         scaled = (values - layer.vmin) * (256.0 / (layer.vmax - layer.vmin))
         with np.errstate(invalid="ignore"):
             np.clip(scaled, 0, 255, out=scaled)
-        codes[:-1] = np.where(np.isfinite(values), np.nan_to_num(scaled), 256).astype(np.intp)
+        codes[:-1] = np.where(np.isfinite(values), scaled, 256).astype(np.intp)
         palette = static.lut[codes]
         r0, r1, c0, c1 = static.field_rect
         target = canvas.view(np.uint32)[r0:r1, c0:c1, 0]
@@ -365,8 +395,10 @@ class Compositor:
             draw.blend_pixels(canvas, *raster)
 
     def _px(self, world: NDArray[np.float64]) -> NDArray[np.int32]:
-        """World points -> fixed-point pixels relative to the axes clip."""
-        return draw.to_fixed(self.transform(world), self._clip_origin())
+        """World points (finite, as layers hold them) -> fixed-point pixels relative to
+        the axes clip."""
+        linear, offset = self._fixed
+        return np.rint(world @ linear + offset).astype(np.int32)
 
     def _draw_trail(self, canvas: NDArray[np.uint8], view: Any, layer: TrailLayer) -> None:
         if len(layer.starts):
@@ -398,21 +430,26 @@ class Compositor:
         if not len(layer.origins):
             return
         thickness, color = max(1, round(layer.width * self._pt)), _cv(layer.color)
-        scale = float(np.sqrt(abs(np.linalg.det(self.transform.linear))))  # px per world unit
-        start, tip = self.transform(layer.origins), self.transform(layer.tips)
-        vec = tip - start
-        length = np.hypot(vec[:, 0], vec[:, 1])
-        origin = self._clip_origin()
-        for k in np.flatnonzero(length > 1e-6):
-            unit = vec[k] / length[k]
-            head = min(float(length[k]), layer.head_length * scale)
-            base = tip[k] - head * unit
-            normal = np.array([-unit[1], unit[0]]) * (
-                head * layer.head_width / layer.head_length / 2
+        (ax, bx), (ay, by) = self._fixed[0].T.tolist()  # world -> fixed point, per axis
+        tx, ty = self._fixed[1].tolist()
+        head_max = layer.head_length * self._scale * draw.ONE
+        ratio = layer.head_width / layer.head_length / 2
+        for (ox, oy), (px, py) in zip(layer.origins.tolist(), layer.tips.tolist(), strict=True):
+            x0, y0 = ax * ox + bx * oy + tx, ay * ox + by * oy + ty  # a few arrows: plain floats
+            x1, y1 = ax * px + bx * py + tx, ay * px + by * py + ty
+            length = math.hypot(x1 - x0, y1 - y0)
+            if length <= 1e-6 * draw.ONE:
+                continue
+            ux, uy = (x1 - x0) / length, (y1 - y0) / length
+            head = min(length, head_max)
+            cx, cy = x1 - head * ux, y1 - head * uy  # the head's base
+            nx, ny = -uy * head * ratio, ux * head * ratio
+            tip = (round(x1), round(y1))
+            shaft_end = (round(cx + 0.5 * draw.ONE * ux), round(cy + 0.5 * draw.ONE * uy))
+            triangle = np.array(
+                [tip, (round(cx + nx), round(cy + ny)), (round(cx - nx), round(cy - ny))], np.int32
             )
-            a, b = draw.to_fixed(np.stack([start[k], base + 0.5 * unit]), origin)
-            triangle = draw.to_fixed(np.stack([tip[k], base + normal, base - normal]), origin)
-            draw.segment(view, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), thickness, color)
+            draw.segment(view, (round(x0), round(y0)), shaft_end, thickness, color)
             draw.polygon(view, triangle, color)
 
     def _clip_origin(self) -> tuple[int, int]:

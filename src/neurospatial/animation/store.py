@@ -1,0 +1,131 @@
+"""Scenes in zarr: `open_scene`, and reading nodes for renderers.
+
+``scene.to_zarr(path, consolidated=False)`` (xarray's own method) writes a scene;
+`open_scene` reads it back lazily, dask-backed, and also opens the store without dask
+so that renderers reading a window of frames at a time (`scene_dataset` with
+``direct=True``) touch only the chunks they need, without dask's per-computation
+overhead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import weakref
+from typing import Any
+
+import xarray as xr
+
+from neurospatial.animation.errors import format_message
+from neurospatial.animation.scene import SCENE_KIND, SCHEMA_VERSION, link_overlays
+
+__all__ = ["open_scene", "scene_dataset", "scene_overlays"]
+
+
+def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
+    """Open a scene written with ``scene.to_zarr(path)``, lazily (dask-backed).
+
+    Parameters
+    ----------
+    path : path or zarr store
+        The store's root folder, or any zarr store object (e.g. a
+        ``zarr.storage.FsspecStore`` for remote data).
+    """
+    where: Any = os.fspath(path) if isinstance(path, str | os.PathLike) else path
+    label = where if isinstance(where, str) else type(where).__name__
+    if isinstance(where, str) and not os.path.exists(where):
+        raise FileNotFoundError(
+            format_message(
+                f"No scene at {label!r}: the path does not exist.",
+                "open_scene reads a zarr store written by scene.to_zarr(path).",
+                [
+                    "Check the path (relative paths are relative to the working directory).",
+                    "Write the scene first: build_scene(...).to_zarr(path, consolidated=False).",
+                ],
+            )
+        )
+    not_a_scene = format_message(
+        f"{label!r} is not a neurospatial scene.",
+        f"a scene is a zarr store whose root has attrs kind={SCENE_KIND!r} and a schema_version.",
+        [
+            "Write scenes with build_scene(...).to_zarr(path).",
+            "Check the path points at the store's root folder.",
+        ],
+    )
+    try:
+        tree = xr.open_datatree(where, engine="zarr", chunks={}, consolidated=False)
+    except Exception as exc:  # zarr/xarray raise many types for "not a store"
+        raise ValueError(not_a_scene) from exc
+    if tree.attrs.get("kind") != SCENE_KIND or "fields" not in tree.children:
+        raise ValueError(not_a_scene)
+    version = int(tree.attrs.get("schema_version", -1))
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            format_message(
+                f"{label!r} has scene schema version {version}, newer than this neurospatial "
+                f"supports ({SCHEMA_VERSION}).",
+                "a newer version of neurospatial wrote it, and may store things this one "
+                "cannot draw correctly.",
+                ["Upgrade neurospatial: pip install --upgrade neurospatial."],
+            )
+        )
+    if version < 2 and "overlays" in tree.children:  # decisions later versions store
+        for name, ds in link_overlays(scene_overlays(tree)).items():
+            tree["overlays"][name].attrs.update(ds.attrs)
+    raw = xr.open_datatree(where, engine="zarr", chunks=None, cache=False, consolidated=False)
+    _register_direct(tree, raw)
+    return tree
+
+
+def scene_overlays(scene: xr.DataTree, *, direct: bool = False) -> dict[str, xr.Dataset]:
+    """Overlay datasets by name, in the order they were given (drawing order).
+
+    With `direct`, see `scene_dataset`.
+    """
+    if "overlays" not in scene.children:
+        return {}
+    names = json.loads(scene.attrs["overlays"])
+    return {name: scene_dataset(scene, f"overlays/{name}", direct=direct) for name in names}
+
+
+def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.Dataset:
+    """The node at `path` as a Dataset.
+
+    With `direct`, a node of a scene from `open_scene` that is unchanged since it was
+    opened comes straight from the store, without dask: indexing it reads only the
+    chunks it touches, with none of dask's per-computation overhead (about 3 ms), which
+    is what renderers reading one frame at a time need. Such datasets load whatever
+    is indexed from them: use them for windows, not for whole long scenes.
+    """
+    node = scene[path]
+    if direct:
+        entry = _DIRECT.get(id(scene))
+        if entry is not None and entry[0]() is scene:
+            raw, names, datasets = entry[1], entry[2], entry[3]
+            key = "/" + path.strip("/")
+            current = {
+                (key, str(n)): getattr(v.data, "name", None) for n, v in node.variables.items()
+            }
+            if all(names.get(k) == name for k, name in current.items() if name is not None):
+                ds = datasets.get(key)
+                if ds is None:
+                    ds = datasets[key] = raw[path].to_dataset()
+                return ds if ds.attrs == node.attrs else ds.assign_attrs(node.attrs)
+    return node.to_dataset()
+
+
+#: Scenes from `open_scene`: the store opened without dask, the dask array names each
+#: variable had when opened (a changed variable is read through the scene), and the
+#: store's nodes as datasets (made once).
+_DIRECT: dict[int, tuple[Any, xr.DataTree, dict[tuple[str, str], str], dict[str, Any]]] = {}
+
+
+def _register_direct(tree: xr.DataTree, raw: xr.DataTree) -> None:
+    names = {
+        (node.path, str(name)): var.data.name
+        for node in tree.subtree
+        for name, var in node.variables.items()
+        if var.chunks is not None
+    }
+    key = id(tree)
+    _DIRECT[key] = (weakref.ref(tree, lambda _: _DIRECT.pop(key, None)), raw, names, {})
