@@ -159,21 +159,21 @@ class PositionKind(OverlayKind):
         ages = np.arange(trail, 0, -1, dtype=np.float64)  # oldest first
         ages.flags.writeable = False
         none = np.zeros((0, 2))
-        marker = ((color,), (name,))
 
         def build(k: int) -> list[Any]:
             n = min(trail, frames[k])  # segments of a full trail (fewer at the start)
             j0 = max(0, k - n)
+            age: NDArray[Any]
             if complete[k] - complete[j0] == k - j0:  # no gap: views, no copies
                 starts, ends, age = pos[j0:k], pos[j0 + 1 : k + 1], ages[trail - (k - j0) :]
             else:
                 keep = j0 + np.flatnonzero(joined[j0:k])
                 starts, ends, age = pos[keep], pos[keep + 1], k - keep
-            here = pos[k : k + 1] if valid[k] else none
-            return [
-                trail_layer(name, starts, ends, age, max(n, 1), color, width),
-                points_layer(name, here, *(marker if valid[k] else ((), ())), size),
-            ]
+            if valid[k]:
+                marker = points_layer(name, pos[k : k + 1], (color,), (name,), size)
+            else:
+                marker = points_layer(name, none, (), (), size)
+            return [trail_layer(name, starts, ends, age, max(n, 1), color, width), marker]
 
         return build
 
