@@ -97,6 +97,8 @@ class VideoReader:
         self._plan: frozenset[int] = frozenset()
         self._facts: _StreamFacts | None = None  # read from the file at first use
         self._decoded_max = -1  # highest frame number the running decoder has seen
+        #: Frames the decoders have decoded so far (skipped ones are not decoded).
+        self.frames_decoded = 0
 
     def plan(self, indices: NDArray[np.int64]) -> None:
         """Announce the frames an export will read (any order; negatives ignored).
@@ -235,6 +237,7 @@ class VideoReader:
                         continue
                     k = number(frame.pts)
                     self._decoded_max = max(self._decoded_max, k)
+                    self.frames_decoded += 1
                     if not found:
                         if seek and k > index:
                             late = True
