@@ -72,7 +72,16 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
     if version < 2 and "overlays" in tree.children:  # decisions later versions store
         for name, ds in link_overlays(scene_overlays(tree)).items():
             tree["overlays"][name].attrs.update(ds.attrs)
-    raw = xr.open_datatree(where, engine="zarr", chunks=None, cache=False, consolidated=False)
+    # The same store without dask, for renderers; no indexes of its own (the coordinates
+    # come from `tree`: long sessions' time indexes are tens of MB).
+    raw = xr.open_datatree(
+        where,
+        engine="zarr",
+        chunks=None,
+        cache=False,
+        consolidated=False,
+        create_default_indexes=False,
+    )
     _register_direct(tree, raw)
     return tree
 
@@ -108,8 +117,12 @@ def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.
             }
             if all(names.get(k) == name for k, name in current.items() if name is not None):
                 ds = datasets.get(key)
-                if ds is None:
-                    ds = datasets[key] = raw[path].to_dataset()
+                if ds is None:  # the scene's node with its dask arrays read from the store
+                    ds, stored = node.to_dataset(), raw[path].to_dataset()
+                    lazy = [n for n, v in ds.variables.items() if v.chunks is not None]
+                    ds = ds.assign({n: stored[n].variable for n in lazy if n in ds.data_vars})
+                    ds = ds.assign_coords({n: stored[n].variable for n in lazy if n in ds.coords})
+                    datasets[key] = ds
                 return ds if ds.attrs == node.attrs else ds.assign_attrs(node.attrs)
     return node.to_dataset()
 
