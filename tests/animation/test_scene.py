@@ -164,3 +164,32 @@ def test_open_scene_rejects_non_scenes(tmp_path, env2d):
     env2d.to_dataset().to_zarr(tmp_path / "env.zarr", consolidated=False)
     with pytest.raises(ValueError, match="is not a neurospatial scene"):
         open_scene(tmp_path / "env.zarr")
+
+
+def test_open_scene_indexes_time_once_per_clock(env2d, tmp_path):
+    """Overlays recorded on one clock share one time index in memory after opening (a
+    long session's overlay time indexes are tens of MB each); indexes work as usual."""
+    rng = np.random.default_rng(4)
+    t = np.linspace(0, 10, 5000)
+    pos = rng.uniform(10, 90, (5000, 2))
+    scene = build_scene(
+        env2d,
+        _fields(env2d, 20),
+        frame_times=np.linspace(0, 10, 20),
+        overlays=[
+            PositionOverlay(pos, times=t),
+            HeadDirectionOverlay(rng.normal(size=5000), times=t),
+            PositionOverlay(pos, times=t + 0.001),  # another clock
+        ],
+    )
+    scene.to_zarr(tmp_path / "s.zarr", consolidated=False)
+    back = open_scene(tmp_path / "s.zarr")
+    times = {
+        n: back[f"overlays/{n}"].to_dataset().indexes["time"] for n in back["overlays"].children
+    }
+    assert np.shares_memory(times["position"].values, times["head_direction"].values)
+    assert not np.shares_memory(times["position"].values, times["position_2"].values)
+    np.testing.assert_array_equal(times["position_2"].values, t + 0.001)
+    near = back["overlays/position"].to_dataset().sel(time=t[1234] + 1e-6, method="nearest")
+    np.testing.assert_array_equal(near["position"].values, pos[1234])
+    assert back["overlays/position"]["position"].chunks is not None  # data stays lazy

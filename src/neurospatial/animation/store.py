@@ -14,6 +14,7 @@ import os
 import weakref
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from neurospatial.animation.errors import format_message
@@ -53,7 +54,9 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
         ],
     )
     try:
-        tree = xr.open_datatree(where, engine="zarr", chunks={}, consolidated=False)
+        tree = xr.open_datatree(
+            where, engine="zarr", chunks={}, consolidated=False, create_default_indexes=False
+        )
     except Exception as exc:  # zarr/xarray raise many types for "not a store"
         raise ValueError(not_a_scene) from exc
     if tree.attrs.get("kind") != SCENE_KIND or "fields" not in tree.children:
@@ -69,6 +72,7 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
                 ["Upgrade neurospatial: pip install --upgrade neurospatial."],
             )
         )
+    tree = _indexed(tree)
     if version < 2 and "overlays" in tree.children:  # decisions later versions store
         for name, ds in link_overlays(scene_overlays(tree)).items():
             tree["overlays"][name].attrs.update(ds.attrs)
@@ -84,6 +88,33 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
     )
     _register_direct(tree, raw)
     return tree
+
+
+def _indexed(tree: xr.DataTree) -> xr.DataTree:
+    """The tree with a pandas index on every dimension coordinate (as xarray makes by
+    default), built without copying the values read, and shared between nodes whose
+    coordinates are equal (overlays on one clock): a long session's overlay time
+    indexes are each tens of MB."""
+    import pandas as pd
+    from xarray.indexes import PandasIndex
+
+    known: list[Any] = []
+    nodes: dict[str, xr.Dataset] = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        for dim in [d for d in ds.dims if d in ds.coords]:
+            values = np.asarray(ds[dim].values)
+            for seen in known:  # same shape and dtype first: comparing values costs more
+                same = seen.shape == values.shape and seen.dtype == values.dtype
+                if same and np.array_equal(seen, values):
+                    values = seen
+                    break
+            else:
+                known.append(values)
+            index = PandasIndex(pd.Index(values, copy=False), str(dim))
+            ds = ds.assign_coords(xr.Coordinates.from_xindex(index))
+        nodes[node.path] = ds
+    return xr.DataTree.from_dict(nodes)
 
 
 def scene_overlays(scene: xr.DataTree, *, direct: bool = False) -> dict[str, xr.Dataset]:

@@ -48,8 +48,8 @@ from neurospatial.animation.transforms import Affine2D
 __all__ = ["Compositor", "Frame", "render_frame"]
 
 #: Frames of field values one export window holds at most (bytes), and its bounds.
-_WINDOW_BYTES = 2**22
-_WINDOW_FRAMES = (32, 2048)
+_WINDOW_BYTES = 2**21
+_WINDOW_FRAMES = (32, 1024)
 #: Static canvases kept (chrome + field index per environment, style and size).
 _CACHE_SIZE = 8
 
