@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neurospatial.errors import format_message
 from neurospatial.regions import Regions
 
 if TYPE_CHECKING:
@@ -28,13 +29,6 @@ __all__ = ["Environment"]
 
 SPACE_NAMES = ("x", "y", "z")
 _CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active")
-
-
-def _message(what: str, why: str, how: list[str]) -> str:
-    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
-    from neurospatial.animation.errors import format_message
-
-    return format_message(what, why, how)
 
 
 class Environment:
@@ -69,7 +63,7 @@ class Environment:
         n_dims = len(self._grid_edges)
         if n_dims not in (1, 2, 3):
             raise ValueError(
-                _message(
+                format_message(
                     f"Environments have 1, 2 or 3 dimensions, got {n_dims} "
                     f"(grid_edges holds {n_dims} edge arrays).",
                     "bins are laid out along the x, y and z axes only.",
@@ -83,7 +77,7 @@ class Environment:
         expected = tuple(len(e) - 1 for e in self._grid_edges)
         if self._active_mask.shape != expected:
             raise ValueError(
-                _message(
+                format_message(
                     f"active_mask has shape {self._active_mask.shape}, expected {expected} "
                     "(one entry per grid bin).",
                     "each grid bin between consecutive edges is either active or not, so the "
@@ -139,7 +133,7 @@ class Environment:
             pos = pos[:, None]
         if pos.ndim != 2 or pos.shape[1] not in (1, 2, 3):
             raise ValueError(
-                _message(
+                format_message(
                     f"positions has shape {np.shape(positions)}, expected (n_samples, n_dims) "
                     "with n_dims in 1, 2, 3.",
                     "each row is one position sample, each column one coordinate (x, y, z).",
@@ -153,7 +147,7 @@ class Environment:
         pos = pos[np.all(np.isfinite(pos), axis=1)]
         if len(pos) == 0:
             raise ValueError(
-                _message(
+                format_message(
                     "positions has no finite samples "
                     f"({f'all {n_given} rows hold NaN or Inf' if n_given else 'it is empty'}); "
                     "cannot infer the extent.",
@@ -168,7 +162,7 @@ class Environment:
         sizes = np.broadcast_to(np.asarray(bin_size, dtype=np.float64), (n_dims,))
         if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
             raise ValueError(
-                _message(
+                format_message(
                     f"bin_size must be positive and finite, got {bin_size!r}.",
                     "it is the side length of a bin in environment units.",
                     [
@@ -186,7 +180,7 @@ class Environment:
             active = counts > bin_count_threshold
             if not active.any():
                 raise ValueError(
-                    _message(
+                    format_message(
                         f"No bin has more than bin_count_threshold={bin_count_threshold} "
                         f"samples (the fullest bin has {int(counts.max())} of {len(pos)}).",
                         "with infer_active_bins=True only bins with more samples than the "
@@ -435,7 +429,7 @@ class Environment:
         layout = ds.attrs.get("layout")
         if layout != "grid":
             raise ValueError(
-                _message(
+                format_message(
                     f"Unsupported environment layout {layout!r} (known: 'grid').",
                     "the dataset's attrs['layout'] says how its bins are rebuilt, and this "
                     "version of neurospatial knows only the 'grid' layout.",

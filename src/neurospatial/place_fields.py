@@ -7,17 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neurospatial.errors import format_message
+
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
 
 __all__ = ["compute_place_field"]
-
-
-def _message(what: str, why: str, how: list[str]) -> str:
-    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
-    from neurospatial.animation.errors import format_message
-
-    return format_message(what, why, how)
 
 
 def compute_place_field(
@@ -78,7 +73,7 @@ def compute_place_field(
         pos = pos[:, None]
     if len(t) != len(pos):
         raise ValueError(
-            _message(
+            format_message(
                 f"times has {len(t)} samples but positions has {len(pos)}.",
                 "each position sample needs a timestamp.",
                 [
@@ -98,7 +93,7 @@ def compute_place_field(
                 f"times[{i}] = {float(t[i])}, then times[{i + 1}] = {float(t[i + 1])}"
             )
         raise ValueError(
-            _message(
+            format_message(
                 f"times must hold at least two strictly increasing timestamps; {problem}.",
                 "each position sample stands for the interval until the next one, so the "
                 "intervals must be positive.",
@@ -111,7 +106,7 @@ def compute_place_field(
         )
     if bandwidth < 0 or min_occupancy_s < 0:
         raise ValueError(
-            _message(
+            format_message(
                 f"bandwidth and min_occupancy_s must be >= 0, got bandwidth={bandwidth!r}, "
                 f"min_occupancy_s={min_occupancy_s!r}.",
                 "bandwidth is the smoothing kernel's standard deviation (0: no smoothing) and "

@@ -16,14 +16,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from neurospatial.errors import format_message
+
 __all__ = ["Region", "Regions"]
-
-
-def _message(what: str, why: str, how: list[str]) -> str:
-    """WHAT / WHY / HOW message; the animation package (heavy) is imported on error only."""
-    from neurospatial.animation.errors import format_message
-
-    return format_message(what, why, how)
 
 
 class RegionKeyError(KeyError):
@@ -41,7 +36,7 @@ class RegionKeyError(KeyError):
         name = self.args[0]
         close = difflib.get_close_matches(str(name), self.available, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        return _message(
+        return format_message(
             f"No region named {name!r}. Available regions: {self.available}.{hint}",
             "regions are looked up by the exact name they were added with.",
             [
@@ -91,7 +86,7 @@ class Region:
         """The region as a shapely ``Polygon`` (polygon regions only)."""
         if self.kind != "polygon":
             raise TypeError(
-                _message(
+                format_message(
                     f"Region {self.name!r} is a {self.kind}, not a polygon.",
                     "only polygon regions have an outline to turn into a shapely Polygon.",
                     [
@@ -150,7 +145,7 @@ class Regions(MutableMapping[str, Region]):
         """
         if not isinstance(name, str) or not name:
             raise TypeError(
-                _message(
+                format_message(
                     f"Region name must be a non-empty string, got {name!r}.",
                     "regions are stored, drawn and looked up by name.",
                     ["Pass a name such as 'reward' or 'arm_1'."],
@@ -159,7 +154,7 @@ class Regions(MutableMapping[str, Region]):
         if (point is None) == (polygon is None):
             given = "both" if point is not None else "neither"
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r}: got {given} of point= and polygon=.",
                     "a region is either a point or a polygon.",
                     [
@@ -171,7 +166,7 @@ class Regions(MutableMapping[str, Region]):
             )
         if name in self._data:
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r} already exists (a {self._data[name].kind}).",
                     "region names are unique within an environment.",
                     [
@@ -193,7 +188,7 @@ class Regions(MutableMapping[str, Region]):
         coords = np.asarray(point, dtype=np.float64).reshape(-1)
         if coords.shape != (self._n_dims,) or not np.all(np.isfinite(coords)):
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r}: point {np.asarray(point).tolist()!r} is not "
                     f"{self._n_dims} finite coordinates.",
                     f"the environment is {self._n_dims}D, so a point has {self._n_dims} "
@@ -206,7 +201,7 @@ class Regions(MutableMapping[str, Region]):
     def _parse_polygon(self, name: str, polygon: Any) -> NDArray[np.float64]:
         if self._n_dims != 2:
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r}: polygon regions need a 2D environment, this one is "
                     f"{self._n_dims}D.",
                     "a polygon outline is defined in a plane.",
@@ -219,7 +214,7 @@ class Regions(MutableMapping[str, Region]):
             coords = np.asarray(polygon, dtype=np.float64)
         if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) < 3:
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r}: polygon has shape {coords.shape}, "
                     "expected (n_vertices >= 3, 2).",
                     "an outline needs at least three (x, y) vertices.",
@@ -229,7 +224,7 @@ class Regions(MutableMapping[str, Region]):
         if not np.all(np.isfinite(coords)):
             bad = np.flatnonzero(~np.all(np.isfinite(coords), axis=1))
             raise ValueError(
-                _message(
+                format_message(
                     f"Region {name!r}: polygon vertices must be finite numbers; "
                     f"{len(bad)} of {len(coords)} are not, first at indices "
                     f"{bad[:5].tolist()} (vertex {bad[0]} is {coords[bad[0]].tolist()}).",
@@ -253,7 +248,7 @@ class Regions(MutableMapping[str, Region]):
                 else type(region).__name__
             )
             raise TypeError(
-                _message(
+                format_message(
                     f"regions[{name!r}] = ... needs a Region named {name!r}, got {got}.",
                     "regions.add validates a region against the environment's dimensions; "
                     "assignment only takes Region objects under their own name.",

@@ -494,3 +494,19 @@ def test_non_grid_layout_warns_alignment_is_approximate():
     ) as record:
         calibrate_video(_frames(64, 48), env, cm_per_px=0.5)
     assert "'hexagonal'" in str(record[0].message)
+
+
+def test_calibration_dicts_record_the_pixel_convention_and_old_ones_are_converted():
+    calibration = VideoCalibration(
+        Affine2D.scale(0.5, -0.5) @ Affine2D.translation(0, -48), (64, 48)
+    )
+    data = calibration.to_dict()
+    assert data["pixel_centres"] == "integer"
+    assert VideoCalibration.from_dict(data) == calibration
+    # A dict from before pixel centres moved to integers: its pixel (0.5, 0.5) was the
+    # centre of the top-left pixel, which is (0, 0) now; the same world point.
+    old = {k: v for k, v in data.items() if k != "pixel_centres"}
+    converted = VideoCalibration.from_dict(old)
+    np.testing.assert_allclose(
+        converted.transform_px_to_cm([0.0, 0.0]), calibration.transform_px_to_cm([0.5, 0.5])
+    )

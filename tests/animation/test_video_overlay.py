@@ -370,3 +370,29 @@ def test_a_failing_compositor_stops_its_decoding_thread(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="layout failed"):
         raster.Compositor(scene, frames=range(6))  # decoding starts before the layout
     assert not _decoding_threads()
+
+
+def test_uncalibrated_video_spans_the_environment_whatever_the_downsampling():
+    """Downsampled frames cover whole blocks of pixels (81 // 4 * 4 = 80 of 81 columns):
+    stretched over the environment, they span it like the full-resolution ones."""
+    env = Environment.from_samples(
+        np.array([[0.0, 0.0], [80.0, 60.0]]), bin_size=4.0, infer_active_bins=False
+    )
+    frames = np.zeros((2, 60, 81, 3), dtype=np.uint8)
+    frames[..., 0] = frames[..., 2] = 255  # magenta: neither the page nor the no-data grey
+
+    def span(downsample):
+        video = VideoOverlay(frames, alpha=1.0, downsample=downsample)
+        scene = build_scene(env, np.full((2, env.n_bins), np.nan), overlays=[video])
+        frame = render_frame(scene, 0)
+        (x0, x1), (y0, y1) = env.dimension_ranges
+        ends = frame.world_to_px([[x0, (y0 + y1) / 2], [x1, (y0 + y1) / 2]]).round()
+        (left, mid), (right, _) = ends.astype(int)
+        row = frame.image[mid].astype(int)
+        covered = np.flatnonzero((row[:, 0] > 200) & (row[:, 2] > 200) & (row[:, 1] < 60))
+        return covered.min(), covered.max(), left, right
+
+    first, last, left, right = span(1)
+    assert abs(first - left) <= 1 and abs(last - right) <= 1
+    for downsample in (3, 4):
+        assert span(downsample)[:2] == (first, last), downsample

@@ -205,3 +205,70 @@ def test_an_aligned_scene_refuses_other_frame_times():
         align_scene(aligned, frames=slice(3, 9))["overlays/bodypart"].to_dataset(),
         align_scene(scene, frames=slice(3, 9))["overlays/bodypart"].to_dataset(),
     )
+
+
+def test_trails_join_only_consecutive_frames_of_any_window():
+    scene = _scene()
+    full = align_scene(scene)
+    from neurospatial.animation import frame_layers
+    from neurospatial.animation.render.layers import TrailLayer
+
+    def trail(window, frame):
+        return next(la for la in frame_layers(window, frame) if isinstance(la, TrailLayer))
+
+    expected = trail(full, 50)
+    sparse = align_scene(scene, frames=np.array([30, 50, 70]))  # no neighbours: no trail
+    assert len(trail(sparse, 50).starts) == 0
+    mixed = align_scene(scene, frames=np.array([50, 44, 45, 46, 47, 48, 49, 10]))
+    got = trail(mixed, 50)  # segments 44 -> 45 .. 48 -> 49 (49 -> 50 is not consecutive here)
+    np.testing.assert_array_equal(got.starts, expected.starts[:-1])
+    np.testing.assert_array_equal(got.age, expected.age[:-1])
+    np.testing.assert_array_equal(got.alpha, expected.alpha[:-1])
+
+
+def test_a_stored_array_video_is_read_a_frame_at_a_time(tmp_path):
+    rng = np.random.default_rng(2)
+    env = square_env()
+    frames = rng.integers(0, 255, (200, 48, 64, 3), dtype=np.uint8)
+    scene = build_scene(
+        env, np.zeros((200, env.n_bins)), overlays=[VideoOverlay(frames, alpha=1.0)]
+    )
+    scene.to_zarr(tmp_path / "v.zarr", consolidated=False)
+    store = CountingStore(tmp_path / "v.zarr", read_only=True)
+    opened = open_scene(store)
+    render_frame(opened, 3)
+    store.keys.clear()
+    image = render_frame(opened, 150).image
+    assert store.chunks("overlays/video/frame") == {
+        150 // _time_chunk(tmp_path / "v.zarr", "overlays/video/frame")
+    }
+    np.testing.assert_array_equal(image, render_frame(scene, 150).image)
+
+
+def test_edits_after_opening_are_drawn(stored):
+    scene = open_scene(stored)
+    before = render_frame(scene, 60).image
+    scene["overlays/position"].attrs["color"] = "cyan"  # style edited after a render
+    del scene["overlays/position"].attrs["trail_length"]
+    node = scene["overlays/position"]
+    node["position"] = node["position"].copy(data=node["position"].values + 5.0)  # data edited
+    edited = render_frame(scene, 60).image
+    fresh = open_scene(stored)
+    fresh["overlays/position"].attrs["color"] = "cyan"
+    del fresh["overlays/position"].attrs["trail_length"]
+    node = fresh["overlays/position"]
+    node["position"] = node["position"].copy(data=node["position"].values + 5.0)
+    np.testing.assert_array_equal(edited, render_frame(fresh, 60).image)
+    assert not np.array_equal(edited, before)
+
+
+def test_empty_windows_align_but_do_not_export(tmp_path):
+    scene = _scene()
+    empty = align_scene(scene, frames=slice(10, 10))
+    assert empty["fields"].sizes["time"] == 0
+    with pytest.raises(ValueError, match="has no frames to export") as exc:
+        from neurospatial.animation import animate
+
+        animate(empty, save_path=tmp_path / "e.mp4", progress=False)
+    assert "WHY:" in str(exc.value)
+    assert list(tmp_path.iterdir()) == []

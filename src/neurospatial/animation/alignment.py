@@ -17,10 +17,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import kind_of
 from neurospatial.animation.store import scene_dataset, scene_overlays
 from neurospatial.animation.validation import check_overlap, check_rate, check_times
+from neurospatial.errors import format_message
 
 __all__ = ["Window", "align_scene", "align_window", "subsample_frames"]
 
@@ -45,8 +45,9 @@ def align_scene(scene: xr.DataTree, frame_times: Any = None, *, frames: Any = No
     -------
     xr.DataTree
         Same layout; every ``/overlays/<name>`` has ``time`` equal to the (selected)
-        frame times, and ``/fields`` has a ``frame`` coordinate: each frame's
-        position in `scene`. Fields are not loaded (still lazy when they were).
+        frame times, and ``/fields`` has a ``frame`` coordinate: each frame's number,
+        its position in the scene first aligned (a window of a window keeps the
+        numbers). Fields are not loaded (still lazy when they were).
 
     Raises
     ------
@@ -140,8 +141,12 @@ def align_window(
         elif frame_times is not None:
             check_overlap(name, ds["time"].values, times)
         aligned[name] = kind_of(ds).align(ds, selected)
-        if direct:
-            aligned[name] = aligned[name].compute(scheduler="synchronous")
+        if direct:  # the window's samples in memory; what is indexed later (video) stays
+            out = aligned[name]
+            per_frame = [n for n, v in out.data_vars.items() if "time" in v.dims and v.chunks]
+            if per_frame:
+                loaded = out[per_frame].compute(scheduler="synchronous")
+                aligned[name] = out.assign({n: loaded[n] for n in per_frame})
     window = fields.isel(time=index).assign_coords(time=selected, frame=("time", numbers))
     return Window(attrs, window, environment, aligned)
 

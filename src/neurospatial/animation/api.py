@@ -9,8 +9,8 @@ from typing import Any
 import xarray as xr
 
 from neurospatial.animation.backends.registry import resolve_backend
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.validation import check_rate
+from neurospatial.errors import format_message
 
 __all__ = ["animate"]
 

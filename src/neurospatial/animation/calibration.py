@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from neurospatial.animation.errors import format_message, warn
 from neurospatial.animation.fitting import (
     bar_scale,
     check_landmarks,
@@ -45,6 +44,7 @@ from neurospatial.animation.fitting import (
 )
 from neurospatial.animation.transforms import Affine2D, image_box, pixel_to_world
 from neurospatial.animation.video_probe import frame_size
+from neurospatial.errors import format_message, warn
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
@@ -110,11 +110,17 @@ class VideoCalibration:
         return float(np.sqrt(abs(np.linalg.det(self.transform_px_to_cm.linear))))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types (lists, ints, floats, None), e.g. for ``json.dumps``."""
+        """Plain JSON types (lists, ints, floats, None), e.g. for ``json.dumps``.
+
+        ``"pixel_centres": "integer"`` records the pixel convention (``transforms.py``);
+        dicts without it come from versions that put pixel centres at +0.5, and
+        `from_dict` converts them.
+        """
         return {
             "transform_px_to_cm": self.transform_px_to_cm.matrix.tolist(),
             "frame_size_px": list(self.frame_size_px),
             "rms_residual": self.rms_residual,
+            "pixel_centres": "integer",
         }
 
     @classmethod
@@ -129,8 +135,11 @@ class VideoCalibration:
                     ["Pass the dict produced by VideoCalibration.to_dict()."],
                 )
             )
+        transform = Affine2D(np.asarray(data["transform_px_to_cm"], dtype=float))
+        if data.get("pixel_centres") != "integer":  # written with pixel centres at +0.5
+            transform = transform @ Affine2D.translation(0.5, 0.5)
         return cls(
-            transform_px_to_cm=Affine2D(np.asarray(data["transform_px_to_cm"], dtype=float)),
+            transform_px_to_cm=transform,
             frame_size_px=tuple(data["frame_size_px"]),
             rms_residual=data.get("rms_residual"),
         )

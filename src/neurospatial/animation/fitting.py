@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.transforms import Affine2D
 from neurospatial.animation.validation import as_float_array
+from neurospatial.errors import format_message
 
 __all__ = ["bar_scale", "check_landmarks", "fit_affine", "fit_similarity", "positive_scale"]
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import Overlay, kind_of
 from neurospatial.animation.validation import (
     check_names_exist,
@@ -29,6 +28,7 @@ from neurospatial.animation.validation import (
     check_rate,
     check_times,
 )
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment

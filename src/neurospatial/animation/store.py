@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.scene import SCENE_KIND, SCHEMA_VERSION, link_overlays
+from neurospatial.errors import format_message
 
 __all__ = ["open_scene", "scene_dataset", "scene_overlays"]
 
@@ -73,9 +73,12 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
             )
         )
     tree = _indexed(tree)
-    if version < 2 and "overlays" in tree.children:  # decisions later versions store
-        for name, ds in link_overlays(scene_overlays(tree)).items():
-            tree["overlays"][name].attrs.update(ds.attrs)
+    if version < SCHEMA_VERSION and "overlays" in tree.children:  # in today's terms
+        from neurospatial.animation.overlays.base import kind_of
+
+        old = {n: kind_of(ds).upgrade(ds, version) for n, ds in scene_overlays(tree).items()}
+        for name, ds in link_overlays(old).items():
+            tree["overlays"][name] = xr.DataTree(ds)
     # The same store without dask, for renderers; no indexes of its own (the coordinates
     # come from `tree`: long sessions' time indexes are tens of MB).
     raw = xr.open_datatree(
@@ -131,36 +134,41 @@ def scene_overlays(scene: xr.DataTree, *, direct: bool = False) -> dict[str, xr.
 def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.Dataset:
     """The node at `path` as a Dataset.
 
-    With `direct`, a node of a scene from `open_scene` that is unchanged since it was
-    opened comes straight from the store, without dask: indexing it reads only the
-    chunks it touches, with none of dask's per-computation overhead (about 3 ms), which
-    is what renderers reading one frame at a time need. Such datasets load whatever
-    is indexed from them: use them for windows, not for whole long scenes.
+    With `direct`, the variables of a scene from `open_scene` that are still the ones it
+    opened come straight from the store, without dask: indexing them reads only the
+    chunks they touch, with none of dask's per-computation overhead (about 3 ms), which
+    is what renderers reading one frame at a time need. Variables changed or added since
+    are the scene's own, and so are the attrs. Such datasets load whatever is indexed
+    from them: use them for windows, not for whole long scenes.
     """
     node = scene[path]
-    if direct:
-        entry = _DIRECT.get(id(scene))
-        if entry is not None and entry[0]() is scene:
-            raw, names, datasets = entry[1], entry[2], entry[3]
-            key = "/" + path.strip("/")
-            current = {
-                (key, str(n)): getattr(v.data, "name", None) for n, v in node.variables.items()
-            }
-            if all(names.get(k) == name for k, name in current.items() if name is not None):
-                ds = datasets.get(key)
-                if ds is None:  # the scene's node with its dask arrays read from the store
-                    ds, stored = node.to_dataset(), raw[path].to_dataset()
-                    lazy = [n for n, v in ds.variables.items() if v.chunks is not None]
-                    ds = ds.assign({n: stored[n].variable for n in lazy if n in ds.data_vars})
-                    ds = ds.assign_coords({n: stored[n].variable for n in lazy if n in ds.coords})
-                    datasets[key] = ds
-                return ds if ds.attrs == node.attrs else ds.assign_attrs(node.attrs)
-    return node.to_dataset()
+    entry = _DIRECT.get(id(scene)) if direct else None
+    if entry is None or entry[0]() is not scene:
+        return node.to_dataset()
+    raw, opened, cache = entry[1], entry[2], entry[3]
+    key = "/" + path.strip("/")
+    signature = tuple((name, id(var)) for name, var in node.variables.items())
+    hit = cache.get(key)
+    if hit is None or hit[0] != signature:  # first use, or the node's variables changed
+        ds, stored = node.to_dataset(), raw[path].to_dataset()
+        same = [
+            n
+            for n, v in ds.variables.items()
+            if v.chunks is not None and opened.get((key, str(n))) == v.data.name
+        ]
+        ds = ds.assign({n: stored[n].variable for n in same if n in ds.data_vars})
+        ds = ds.assign_coords({n: stored[n].variable for n in same if n in ds.coords})
+        cache[key] = hit = (signature, ds)  # holds the variables: their ids stay unique
+    ds = hit[1]
+    if ds.attrs != node.attrs:
+        ds = ds.copy(deep=False)
+        ds.attrs = dict(node.attrs)
+    return ds
 
 
-#: Scenes from `open_scene`: the store opened without dask, the dask array names each
-#: variable had when opened (a changed variable is read through the scene), and the
-#: store's nodes as datasets (made once).
+#: Scenes from `open_scene`: the store opened without dask, the dask array name each
+#: variable had when opened, and per node the dataset renderers read (with the
+#: variables it was made from).
 _DIRECT: dict[int, tuple[Any, xr.DataTree, dict[tuple[str, str], str], dict[str, Any]]] = {}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message, warn
+from neurospatial.errors import format_message, warn
 
 __all__ = [
     "OUT_OF_BOUNDS_WARN_FRACTION",

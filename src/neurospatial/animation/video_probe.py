@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospatial.animation.errors import format_message
+from neurospatial.errors import format_message
 
 __all__ = ["VideoInfo", "frame_size", "probe_video"]
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.video_probe import probe_video
 from neurospatial.animation.yuv import to_rgb
+from neurospatial.errors import format_message
 
 __all__ = ["MAX_SKIP", "SEEK_LEAD", "VideoReader", "decode_thread_type"]
 

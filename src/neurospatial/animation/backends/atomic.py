@@ -14,7 +14,7 @@ __all__ = ["atomic_path", "check_destination"]
 def check_destination(target: Path) -> None:
     """Fail before any rendering when the output folder does not exist."""
     if not target.parent.is_dir():
-        from neurospatial.animation.errors import format_message
+        from neurospatial.errors import format_message
 
         raise FileNotFoundError(
             format_message(

@@ -23,7 +23,7 @@ import xarray as xr
 
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.video import DEFAULT_PRESET, export_video
-from neurospatial.animation.errors import format_message
+from neurospatial.errors import format_message
 
 __all__ = ["DEFAULT_MAX_HTML_MB", "LONG_ANIMATION_FRAMES", "estimate_html_mb", "export_html"]
 

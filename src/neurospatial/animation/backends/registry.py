@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from neurospatial.animation.errors import format_message
+from neurospatial.errors import format_message
 
 __all__ = [
     "Backend",
     "available_backends",
-    "get_backend",
     "in_notebook",
     "register_backend",
     "resolve_backend",
@@ -137,10 +136,6 @@ register_backend(
 
 def available_backends() -> tuple[str, ...]:
     return tuple(_REGISTRY)
-
-
-def get_backend(name: str) -> Backend:
-    return _REGISTRY[name]
 
 
 def in_notebook() -> bool:

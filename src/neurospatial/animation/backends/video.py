@@ -24,7 +24,7 @@ import xarray as xr
 
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
 from neurospatial.animation.backends.ffmpeg import CODECS, Encoder, concat_segments
-from neurospatial.animation.errors import format_message
+from neurospatial.errors import format_message
 
 __all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "export_video", "segment_window"]
 
@@ -96,6 +96,18 @@ def export_video(
         )
     check_destination(save_path)
     n_frames = scene["fields"].sizes["time"]
+    if n_frames == 0:
+        raise ValueError(
+            format_message(
+                f"The scene has no frames to export to {str(save_path)!r}.",
+                "a video needs at least one frame.",
+                [
+                    "Export a window with frames in it: align_scene(scene, frames=slice(a, b)) "
+                    "with a < b.",
+                    "Check the frames selected before exporting.",
+                ],
+            )
+        )
     settings = {
         "fps": float(fps),
         "dpi": dpi,

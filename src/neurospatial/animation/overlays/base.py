@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -126,15 +126,12 @@ class LayerContext:
     anchors : dict of str -> ndarray of shape (n_window, 2)
         Per overlay that can anchor others (`OverlayKind.anchor`), its anchor point
         per frame of the window (world, lifted).
-    has_video_below : bool
-        A video is drawn under the field.
     """
 
     n_dims: int
     frames: NDArray[np.int64]
     centre: NDArray[np.float64]
     anchors: dict[str, NDArray[np.float64]] = field(default_factory=dict)
-    has_video_below: bool = False
 
 
 #: A kind's layers for one window: local frame position -> that frame's layers.
@@ -155,6 +152,9 @@ class OverlayKind:
     position_variable: ClassVar[str | None] = None
     #: Variables a window's layers read (loaded at once, per window).
     load_variables: ClassVar[tuple[str, ...]] = ()
+    #: Overlays of kinds with an `anchor` anchor others (head direction) by this
+    #: preference, lowest first (None: never an anchor).
+    anchor_rank: ClassVar[int | None] = None
 
     def check(self, name: str, ds: xr.Dataset, env: Environment) -> xr.Dataset:
         """Build-time checks against the environment; may return an amended dataset."""
@@ -192,6 +192,15 @@ class OverlayKind:
     def anchor(self, values: Mapping[str, NDArray[Any]]) -> NDArray[np.float64] | None:
         """Per frame, the point other overlays may be anchored at (None: cannot anchor)."""
         return None
+
+    def under_field(self, attrs: Mapping[Any, Any]) -> bool:
+        """Whether this overlay is drawn under the field (which then leaves its NaN and
+        empty pixels transparent)."""
+        return False
+
+    def upgrade(self, ds: xr.Dataset, version: int) -> xr.Dataset:
+        """A dataset stored under an older scene schema `version`, in today's terms."""
+        return ds
 
     def layers(
         self, name: str, ds: xr.Dataset, values: Mapping[str, NDArray[Any]], ctx: LayerContext

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -31,6 +30,7 @@ from neurospatial.animation.validation import (
     check_skeleton,
     check_times,
 )
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -284,6 +284,7 @@ class BodypartKind(OverlayKind):
     space_variable = "position"
     position_variable = "position"
     load_variables = ("position",)
+    anchor_rank = 1
 
     def anchor(self, values: Mapping[str, NDArray[Any]]) -> NDArray[np.float64]:
         """The keypoints' centroid (the present ones), per frame."""

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -27,6 +26,7 @@ from neurospatial.animation.validation import (
     check_positive,
     check_times,
 )
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -148,20 +148,23 @@ class HeadDirectionKind(OverlayKind):
     load_variables = ("heading",)
 
     def link(self, name: str, ds: xr.Dataset, datasets: Mapping[str, xr.Dataset]) -> xr.Dataset:
-        """The anchor rule: the k-th heading overlay is drawn at the k-th position
-        overlay (the last one if there are fewer); with no position overlay, at the
-        k-th pose overlay's keypoint centroid; with neither, at the environment's
-        centre, like a compass. The order is the order the overlays were given."""
+        """The anchor rule: the k-th heading overlay is drawn at the k-th overlay of the
+        most preferred kind that can anchor (`OverlayKind.anchor_rank`: positions, then
+        pose keypoint centroids), the last one if there are fewer; with none, at the
+        environment's centre, like a compass. The order is the order they were given."""
+        from neurospatial.animation.overlays.base import kind_of
+
         headings = [n for n, d in datasets.items() if d.attrs.get("kind") == self.name]
         k = headings.index(name)
-        for kind in ("position", "bodypart"):
-            candidates = [n for n, d in datasets.items() if d.attrs.get("kind") == kind]
-            if candidates:
-                anchor = candidates[min(k, len(candidates) - 1)]
-                break
-        else:
-            anchor = ANCHOR_CENTRE
-        return ds.assign_attrs(anchor=anchor)
+        ranked: dict[int, list[str]] = {}
+        for other, d in datasets.items():
+            rank = kind_of(d).anchor_rank
+            if rank is not None:
+                ranked.setdefault(rank, []).append(other)
+        if not ranked:
+            return ds.assign_attrs(anchor=ANCHOR_CENTRE)
+        candidates = ranked[min(ranked)]
+        return ds.assign_attrs(anchor=candidates[min(k, len(candidates) - 1)])
 
     def align(self, ds: xr.Dataset, frame_times: NDArray[np.float64]) -> xr.Dataset:
         """Vectors interpolated component-wise, then renormalized: interpolation on the
@@ -179,6 +182,8 @@ class HeadDirectionKind(OverlayKind):
 
         heading = np.asarray(values["heading"], dtype=np.float64)
         anchor = str(ds.attrs.get("anchor", ANCHOR_CENTRE))
+        if anchor not in ctx.anchors:  # the centre, or the anchor is not in this scene
+            anchor = ANCHOR_CENTRE
         if anchor == ANCHOR_CENTRE:
             origins = np.broadcast_to(ctx.centre[: heading.shape[1]], heading.shape)
         else:

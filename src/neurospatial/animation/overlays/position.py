@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -27,6 +26,7 @@ from neurospatial.animation.validation import (
     check_positive,
     check_times,
 )
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -130,6 +130,7 @@ class PositionKind(OverlayKind):
     space_variable = "position"
     position_variable = "position"
     load_variables = ("position",)
+    anchor_rank = 0
 
     def history(self, ds: Any) -> int:
         return int(ds.attrs.get("trail_length", 0))
@@ -150,25 +151,29 @@ class PositionKind(OverlayKind):
         pos = lift(values["position"], ctx.n_dims)
         pos.flags.writeable = False  # layers hold views of it
         valid = np.all(np.isfinite(pos), axis=1)
-        joined = valid[:-1] & valid[1:]  # segment j (frames j -> j + 1) is drawable
-        # Segments before frame k with all their ends present, counted from the start.
-        complete = np.concatenate([[0], np.cumsum(joined)])
+        numbers = np.asarray(ctx.frames, dtype=np.int64)
+        # Segment j joins the window's frames j and j + 1: drawn when both are present and
+        # they are consecutive frames of the scene (a window may be any set of frames).
+        joined = valid[:-1] & valid[1:] & (np.diff(numbers) == 1)
+        contiguous = bool(np.all(np.diff(numbers) == 1))
+        complete = np.concatenate([[0], np.cumsum(joined)])  # joined segments before k
         color, size = str(ds.attrs["color"]), float(ds.attrs["size"])
         trail, width = self.history(ds), trail_width(size)
-        frames = [int(f) for f in ctx.frames]
+        frames = numbers.tolist()
         ages = np.arange(trail, 0, -1, dtype=np.float64)  # oldest first
         ages.flags.writeable = False
         none = np.zeros((0, 2))
 
         def build(k: int) -> list[Any]:
             n = min(trail, frames[k])  # segments of a full trail (fewer at the start)
-            j0 = max(0, k - n)
             age: NDArray[Any]
-            if complete[k] - complete[j0] == k - j0:  # no gap: views, no copies
+            j0 = max(0, k - n)
+            if contiguous and complete[k] - complete[j0] == k - j0:  # views, no copies
                 starts, ends, age = pos[j0:k], pos[j0 + 1 : k + 1], ages[trail - (k - j0) :]
-            else:
-                keep = j0 + np.flatnonzero(joined[j0:k])
-                starts, ends, age = pos[keep], pos[keep + 1], k - keep
+            else:  # the segments between frames (number) frames[k] - n .. frames[k]
+                first = numbers[:-1]
+                keep = np.flatnonzero(joined & (first >= frames[k] - n) & (first < frames[k]))
+                starts, ends, age = pos[keep], pos[keep + 1], frames[k] - first[keep]
             if valid[k]:
                 marker = points_layer(name, pos[k : k + 1], (color,), (name,), size)
             else:

@@ -13,7 +13,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurospatial.animation.calibration import VideoCalibration
-from neurospatial.animation.errors import format_message, warn
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -24,6 +23,7 @@ from neurospatial.animation.overlays.base import (
 )
 from neurospatial.animation.validation import check_times
 from neurospatial.animation.video_probe import frame_size, probe_video
+from neurospatial.errors import format_message, warn
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -279,6 +279,8 @@ class VideoKind(OverlayKind):
 
             width, height = json.loads(ds.attrs["frame_size_px"])
             x, y, w, h = json.loads(ds.attrs["crop"]) or [0, 0, width, height]
+            d = int(ds.attrs["downsample"])
+            w, h = (w // d) * d, (h // d) * d  # the pixels downsampled frames cover
             (x0, x1), (y0, y1) = env.dimension_ranges
             box = (x - 0.5, y - 0.5, x + w - 0.5, y + h - 0.5)
             matrix = pixel_to_world((x0, x1, y0, y1), box).matrix
@@ -335,11 +337,22 @@ class VideoKind(OverlayKind):
         self, ds: xr.Dataset, frame_times: NDArray[np.float64], frames: range
     ) -> NDArray[np.int64]:
         """The video frame each of `frames` shows (-1: none), for decoding ahead."""
-        if "frame_index" in ds:  # aligned already
-            return np.asarray(ds["frame_index"].values[frames.start : frames.stop], np.int64)
-        from neurospatial.animation.interpolation import nearest_frames
+        aligned = ds if "frame_index" in ds else self.align(ds, frame_times)
+        index = aligned["frame_index"].values
+        return np.asarray(index[frames.start : frames.stop] if aligned is ds else index, np.int64)
 
-        return nearest_frames(np.asarray(ds["time"].values, dtype=np.float64), frame_times)
+    def under_field(self, attrs: Mapping[Any, Any]) -> bool:
+        return attrs.get("z_order") == "below"
+
+    def upgrade(self, ds: xr.Dataset, version: int) -> xr.Dataset:
+        """Schema 1 placed pixel centres at +0.5 (continuous pixel coordinates); today
+        they are at integers: the same map is ``old @ translation(0.5, 0.5)``."""
+        if version >= 2 or "px_to_world" not in ds:
+            return ds
+        from neurospatial.animation.transforms import Affine2D
+
+        matrix = (self.px_to_world(ds) @ Affine2D.translation(0.5, 0.5)).matrix
+        return ds.assign(px_to_world=(("affine_row", "affine_col"), np.array(matrix)))
 
     @staticmethod
     def px_to_world(ds: xr.Dataset) -> Any:

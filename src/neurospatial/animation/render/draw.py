@@ -2,9 +2,8 @@
 
 Coordinates are pixels (col, row) with pixel centres at integers (OpenCV's
 convention), in 1/16-pixel fixed point (``shift=4``) relative to the top-left of
-the view being drawn on (the axes' clip rectangle): layers convert all frames'
-coordinates once with `to_fixed`, so markers land where `world_to_px` says, not
-on the nearest pixel, at no per-frame cost. Opaque shapes are drawn straight onto
+the view being drawn on (the axes' clip rectangle), so markers land where
+`world_to_px` says, not on the nearest pixel. Opaque shapes are drawn straight onto
 the view (OpenCV blends their anti-aliased edges); translucent strokes (the fading
 trail) are drawn into a coverage mask first and blended once.
 
@@ -28,20 +27,12 @@ __all__ = [
     "fading_polyline",
     "polygon",
     "segment",
-    "to_fixed",
 ]
 
 Canvas = NDArray[np.uint8]  # (H, W, 4) RGBX; drawing happens on a view clipped to the axes
 Color = tuple[float, float, float, float]
 SHIFT = 4
 ONE = 1 << SHIFT  # fixed point: 1/16 pixel
-
-
-def to_fixed(points: NDArray[Any], origin: tuple[int, int]) -> NDArray[np.int32]:
-    """Finite float pixel (col, row) points -> fixed-point coordinates relative to
-    `origin` (the clip's top-left (col, row))."""
-    pts = (np.asarray(points, dtype=np.float64) - np.asarray(origin, dtype=np.float64)) * ONE
-    return np.rint(pts).astype(np.int32)
 
 
 def cv_color(color: NDArray[Any]) -> Color:

@@ -73,8 +73,9 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
     Returns
     -------
     xr.DataArray
-        Dims ``(time, y, x)`` (``(time, z, y, x)`` in 3D), dask-backed and chunked like
-        the fields, with world coordinates of the pixel centres: ``x`` and ``y``
+        Dims ``(time, y, x)`` (``(time, z, y, x)`` in 3D), dask-backed (chunked along
+        time like stored fields; about 1 MiB of field values per chunk for fields in
+        memory), with world coordinates of the pixel centres: ``x`` and ``y``
         ascending, so y increases upward (row 0 is the lowest y). NaN where there is
         no bin or no data. attrs: ``units``, ``cmap``, ``vmin``, ``vmax`` and
         ``extent`` = (x0, x1, y0, y1), the world rectangle the image covers.

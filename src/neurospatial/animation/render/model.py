@@ -24,7 +24,6 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from neurospatial.animation.alignment import Window
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.overlays.base import LayerContext, kind_of
 from neurospatial.animation.render.layers import (
     REGION_COLOR,
@@ -41,6 +40,7 @@ from neurospatial.animation.render.layers import (
 )
 from neurospatial.animation.scene import scene_environment, scene_style
 from neurospatial.animation.store import scene_overlays
+from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
@@ -50,37 +50,47 @@ __all__ = ["LayerModel", "SceneInfo", "frame_layers", "history_frames", "scene_i
 
 @dataclass(eq=False)
 class SceneInfo:
-    """What a scene's frames share: environment, style, regions, overlay kinds."""
+    """What a scene's frames share: environment, style, regions, trail history."""
 
     env: Environment
     n_frames: int
     times: NDArray[np.float64]
     numbers: NDArray[np.int64]  # each frame's number (its position, or a window's `frame`)
-    fps: float
     cmap: str
     vmin: float
     vmax: float
     title: str
     regions: tuple[RegionLayer, ...]
-    kinds: dict[str, str]  # overlay name -> kind, in drawing order
     history: int  # earlier frames a frame's layers use (the longest trail)
     has_video_below: bool
     key: tuple[Any, ...]  # identifies environment and style, for render caches
 
 
-_INFO: dict[int, tuple[Any, dict[Any, Any], SceneInfo]] = {}
+#: The most field values a layer model reads at once (bytes).
+_BLOCK_BYTES = 2**21
+
+_INFO: dict[int, tuple[Any, tuple[dict[Any, Any], ...], SceneInfo]] = {}
 
 
 def scene_info(scene: xr.DataTree) -> SceneInfo:
-    """The `SceneInfo` of a scene, built once per scene object (and again if its
-    attrs change)."""
-    attrs = dict(scene.attrs)
+    """The `SceneInfo` of a scene, built once per scene object (and again when the
+    attrs of its root, environment or overlays change)."""
+    attrs = _attrs(scene)
     entry = _INFO.get(id(scene))
     if entry is not None and entry[0]() is scene and entry[1] == attrs:
         return entry[2]
     info = _build_info(scene)
     _INFO[id(scene)] = (weakref.ref(scene, _forget(id(scene))), attrs, info)
     return info
+
+
+def _attrs(scene: xr.DataTree) -> tuple[dict[Any, Any], ...]:
+    """What `SceneInfo` is made from besides data: the attrs of the root, the
+    environment (regions) and each overlay (style)."""
+    nodes = [scene, scene["environment"]]
+    if "overlays" in scene.children:
+        nodes += list(scene["overlays"].children.values())
+    return tuple(dict(node.attrs) for node in nodes)
 
 
 def _forget(key: int) -> Any:
@@ -103,14 +113,12 @@ def _build_info(scene: xr.DataTree) -> SceneInfo:
         if "frame" in fields.coords
         else np.arange(len(times), dtype=np.int64)
     )
-    kinds: dict[str, str] = {}
     history, below = 0, False
     for name in json.loads(scene.attrs.get("overlays", "[]")):
         node = scene["overlays"][name]
         kind = kind_of(node)  # a node: only its attrs are read
-        kinds[name] = kind.name
         history = max(history, kind.history(node))
-        below = below or node.attrs.get("z_order") == "below"
+        below = below or kind.under_field(node.attrs)
     regions = region_layers(env, style["show_regions"], float(style["region_alpha"]))
     cmap, vmin, vmax = str(style["cmap"]), float(style["vmin"]), float(style["vmax"])
     title = str(style.get("title", ""))
@@ -120,13 +128,11 @@ def _build_info(scene: xr.DataTree) -> SceneInfo:
         n_frames=len(times),
         times=times,
         numbers=numbers,
-        fps=float(style["fps"]),
         cmap=cmap,
         vmin=vmin,
         vmax=vmax,
         title=title,
         regions=regions,
-        kinds=kinds,
         history=history,
         has_video_below=below,
         key=key,
@@ -215,7 +221,7 @@ class LayerModel:
         self._block: tuple[int, int, NDArray[np.float64]] | None = None
         env = info.env
         centre = lift([np.mean(r) for r in env.dimension_ranges], env.n_dims)[0]
-        ctx = LayerContext(env.n_dims, self.numbers, centre, has_video_below=info.has_video_below)
+        ctx = LayerContext(env.n_dims, self.numbers, centre)
         kinds = {name: kind_of(ds) for name, ds in window.overlays.items()}
         values = _load(
             {name: (ds, kinds[name].load_variables) for name, ds in window.overlays.items()}
@@ -239,9 +245,19 @@ class LayerModel:
         """The layers of frame number `frame` (as in the window's ``frame`` coordinate),
         bottom first."""
         if not self.covers(frame):
+            shown = (
+                f"frames {self.numbers[0]} .. {self.numbers[-1]}" if len(self.numbers) else "none"
+            )
             raise IndexError(
-                f"Frame {frame} is not in this window (frames {self.numbers[:1].tolist()} .. "
-                f"{self.numbers[-1:].tolist()})."
+                format_message(
+                    f"Frame {frame} is not in this window ({len(self.numbers)} frames: {shown}).",
+                    "a window holds the frames it was aligned for, numbered as in the scene.",
+                    [
+                        f"Align a window holding it: align_scene(scene, frames=slice({frame} - "
+                        f"history_frames(scene), {frame} + 1)).",
+                        "Pass a frame number from window['fields']['frame'].",
+                    ],
+                )
             )
         k = self._lookup[int(frame)] if self._lookup is not None else int(frame - self.numbers[0])
         info, time = self.info, float(self.times[k])
@@ -267,11 +283,14 @@ class LayerModel:
         return [*below, field, *above, *info.regions, *rest, LabelLayer("time", time_label(time))]
 
     def _row(self, k: int) -> NDArray[np.float64]:
-        """Field values of the window's k-th frame; read in blocks from k to the window's
-        end (one read per window when frames come in order, one row for a single frame)."""
+        """Field values of the window's k-th frame; read in blocks from k on (to the
+        window's end, at most `_BLOCK_BYTES`): few reads when frames come in order, one
+        row for the last frame of a window."""
         block = self._block
         if block is None or not (block[0] <= k < block[1]):
-            start, stop = k, len(self.numbers)
+            per_frame = 8 * max(self.info.env.n_bins, 1)
+            start = k
+            stop = min(len(self.numbers), k + max(1, _BLOCK_BYTES // per_frame))
             part = self._field[start:stop]
             if part.chunks is not None:  # dask: one small computation, no thread pool
                 values = np.asarray(part.data.compute(scheduler="synchronous"), np.float64)

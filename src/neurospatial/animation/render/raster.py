@@ -23,7 +23,6 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from neurospatial.animation.alignment import align_window
-from neurospatial.animation.errors import format_message
 from neurospatial.animation.render import draw
 from neurospatial.animation.render.chrome import Chrome, build_chrome
 from neurospatial.animation.render.field_image import raster_bins
@@ -44,6 +43,7 @@ from neurospatial.animation.render.layers import (
 from neurospatial.animation.render.model import LayerModel, SceneInfo, scene_info
 from neurospatial.animation.render.video_layer import VideoBlender
 from neurospatial.animation.transforms import Affine2D
+from neurospatial.errors import format_message
 
 __all__ = ["Compositor", "Frame", "render_frame"]
 
@@ -468,7 +468,13 @@ class Compositor:
     def _check_index(self, index: int) -> int:
         n = self.n_frames
         if not isinstance(index, int | np.integer) or not (-n <= index < n):
-            raise IndexError(f"Frame index {index!r} is out of range for {n} frames.")
+            raise IndexError(
+                format_message(
+                    f"Frame index {index!r} is out of range for {n} frames.",
+                    f"frames are numbered 0 .. {n - 1} (negative indices count from the end).",
+                    [f"Pass an integer index with -{n} <= index < {n}."],
+                )
+            )
         return int(index) % n
 
 

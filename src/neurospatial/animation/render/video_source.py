@@ -44,19 +44,14 @@ class VideoSource:
             self.crop[0] + (d - 1) / 2, self.crop[1] + (d - 1) / 2
         ) @ Affine2D.scale(d)
 
-    def frame(self, k: int, channels: int = 3) -> NDArray[np.uint8]:
-        """Video frame number `k`, (height, width, channels) uint8 (4 channels: RGB + 255)."""
-        if self.path is not None:
-            if self._reader is None:
-                self._reader = self.reader(rgbx=False, cache_size=4)
-            image = self._reader[k]
-        else:
-            image = self.array_frame(k)
-        if channels == 4 and image.shape[2] == 3:
-            import cv2
-
-            image = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), dtype=np.uint8)
-        return image
+    def frame(self, k: int) -> NDArray[np.uint8]:
+        """Video frame number `k`, (height, width, 3) uint8."""
+        if self.path is None:
+            return self.array_frame(k)
+        if self._reader is None:
+            self._reader = self.reader(rgbx=False, cache_size=4)
+        frame: NDArray[np.uint8] = self._reader[k]
+        return frame
 
     def reader(self, *, rgbx: bool, cache_size: int) -> Any:
         """A new `VideoReader` of the file with this crop and downsampling."""

@@ -1,4 +1,8 @@
-"""WHAT / WHY / HOW messages and warnings that point at the user's line."""
+"""WHAT / WHY / HOW messages and warnings that point at the user's line.
+
+Standard library only: every module may import it without importing the animation
+package (xarray, matplotlib).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from types import CodeType
 
 __all__ = ["format_message", "user_stacklevel", "warn"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))  # src/neurospatial
 
 
 def format_message(what: str, why: str, how: Sequence[str]) -> str:
