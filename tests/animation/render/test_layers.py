@@ -357,3 +357,36 @@ def test_layer_descriptions_are_json_friendly_styles():
         "color": "#0080ffff",
         "size": 10.0,
     }
+
+
+def test_a_heading_whose_anchor_left_the_scene_is_drawn_at_the_centre():
+    scene = _heading_scene(
+        [PositionOverlay(_still(3, (20.0, 30.0))), HeadDirectionOverlay(np.zeros(3))]
+    )
+    scene.attrs["overlays"] = json.dumps(["head_direction"])  # the position is not drawn
+    (arrow,) = _of(_layers(scene, 0), ArrowLayer)
+    env = square_env()
+    np.testing.assert_allclose(arrow.origins, [[np.mean(r) for r in env.dimension_ranges]])
+
+
+def test_schema_1_video_calibrations_are_read_with_pixel_centres_at_integers(tmp_path):
+    from neurospatial.animation import Affine2D, calibrate_video
+
+    env = square_env()
+    frames = np.zeros((2, 48, 64, 3), dtype=np.uint8)
+    corners = [[-0.5, 47.5], [63.5, 47.5], [63.5, -0.5]]  # the image corners over the env
+    (x0, x1), (y0, y1) = env.dimension_ranges
+    calibration = calibrate_video(
+        frames, env, landmarks_px=corners, landmarks_env=[[x0, y0], [x1, y0], [x1, y1]]
+    )
+    scene = build_scene(
+        env, np.zeros((2, env.n_bins)), overlays=[VideoOverlay(frames, calibration=calibration)]
+    )
+    today = np.asarray(scene["overlays/video"]["px_to_world"].values)
+    old = scene.copy()  # as schema 1 stored it: the same map for pixel centres at +0.5
+    old.attrs["schema_version"] = 1
+    shifted = (Affine2D(today) @ Affine2D.translation(-0.5, -0.5)).matrix
+    old["overlays/video"]["px_to_world"] = (("affine_row", "affine_col"), np.array(shifted))
+    old.to_zarr(tmp_path / "v1.zarr", consolidated=False)
+    reopened = open_scene(tmp_path / "v1.zarr")
+    np.testing.assert_allclose(reopened["overlays/video"]["px_to_world"].values, today)
