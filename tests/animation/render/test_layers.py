@@ -386,7 +386,7 @@ def test_schema_1_video_calibrations_are_read_with_pixel_centres_at_integers(tmp
     old = scene.copy()  # as schema 1 stored it: the same map for pixel centres at +0.5
     old.attrs["schema_version"] = 1
     shifted = (Affine2D(today) @ Affine2D.translation(-0.5, -0.5)).matrix
-    old["overlays/video"]["px_to_world"] = (("affine_row", "affine_col"), np.array(shifted))
+    old["overlays/video"]["px_to_world"] = xr.DataArray(shifted, dims=("affine_row", "affine_col"))
     old.to_zarr(tmp_path / "v1.zarr", consolidated=False)
     reopened = open_scene(tmp_path / "v1.zarr")
     np.testing.assert_allclose(reopened["overlays/video"]["px_to_world"].values, today)
