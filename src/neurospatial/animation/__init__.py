@@ -2,7 +2,8 @@
 
 Public API: overlay dataclasses, the xarray scene (`build_scene`, `align_scene`,
 `open_scene`), rendering (`animate`, `render_frame`), and what renderers draw from:
-the layer model (`frame_layers`) and the field as an image (`field_image`).
+the layer model (`frame_layers`), the field as an image (`field_image`) and the
+HoloViews view (`to_holoviews`).
 """
 
 from neurospatial.animation.alignment import align_scene, subsample_frames
@@ -15,6 +16,7 @@ from neurospatial.animation.overlays import (
     VideoOverlay,
 )
 from neurospatial.animation.render.field_image import field_image
+from neurospatial.animation.render.holoviews_ import to_holoviews
 from neurospatial.animation.render.model import frame_layers
 from neurospatial.animation.render.raster import Frame, render_frame
 from neurospatial.animation.scene import build_scene
@@ -38,4 +40,5 @@ __all__ = [
     "open_scene",
     "render_frame",
     "subsample_frames",
+    "to_holoviews",
 ]
