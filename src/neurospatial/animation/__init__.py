@@ -6,9 +6,11 @@ the layer model (`frame_layers`), the field as an image (`field_image`) and the
 HoloViews view (`to_holoviews`).
 """
 
+from neurospatial.animation import accessor as _accessor  # noqa: F401  (registers .nsanim)
 from neurospatial.animation.alignment import align_scene, subsample_frames
 from neurospatial.animation.api import animate
 from neurospatial.animation.calibration import VideoCalibration, calibrate_video
+from neurospatial.animation.from_xarray import align_dataset, animate_field, scene_from_field
 from neurospatial.animation.overlays import (
     BodypartOverlay,
     HeadDirectionOverlay,
@@ -31,14 +33,17 @@ __all__ = [
     "PositionOverlay",
     "VideoCalibration",
     "VideoOverlay",
+    "align_dataset",
     "align_scene",
     "animate",
+    "animate_field",
     "build_scene",
     "calibrate_video",
     "field_image",
     "frame_layers",
     "open_scene",
     "render_frame",
+    "scene_from_field",
     "subsample_frames",
     "to_holoviews",
 ]

@@ -121,6 +121,11 @@ class HoloViewsView:
         hover: bool = True,
         hidden: frozenset[str] = frozenset(),
     ) -> None:
+        import holoviews as hv
+
+        if not hv.Store.renderers:  # styling needs a plotting backend: Bokeh by default
+            import holoviews.plotting.bokeh  # noqa: F401
+
         self.scene = scene
         self.info = info = scene_info(scene)
         if info.env.n_dims == 3:
