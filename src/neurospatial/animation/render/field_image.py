@@ -20,7 +20,7 @@ from neurospatial.animation.render.layers import STRIP_CENTRE, STRIP_Y
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
 
-__all__ = ["field_image", "image_axes", "raster_bins"]
+__all__ = ["field_image", "image_axes", "image_extent", "raster_bins"]
 
 
 def raster_bins(env: Environment, *axes: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -60,6 +60,13 @@ def image_axes(env: Environment) -> dict[str, NDArray[np.float64]]:
     if env.n_dims == 3:
         axes["z"] = centres[2]
     return axes
+
+
+def image_extent(env: Environment) -> tuple[float, float, float, float]:
+    """The world rectangle (x0, x1, y0, y1) the field image covers (in 1D: the strip)."""
+    (x0, x1), *rest = env.dimension_ranges
+    y0, y1 = rest[0] if rest else STRIP_Y
+    return (float(x0), float(x1), float(y0), float(y1))
 
 
 def field_image(scene: xr.DataTree) -> xr.DataArray:
@@ -124,8 +131,6 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
         drop_axis=1,
         new_axis=list(range(1, 1 + index.ndim)),
     )
-    (x0, x1), *rest = env.dimension_ranges
-    y0, y1 = rest[0] if rest else STRIP_Y
     coords: dict[str, Any] = {"time": field["time"].values, **{k: axes[k] for k in order}}
     if "frame" in field.coords:
         coords["frame"] = ("time", field["frame"].values)
@@ -139,6 +144,6 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
             "cmap": info.cmap,
             "vmin": info.vmin,
             "vmax": info.vmax,
-            "extent": (float(x0), float(x1), float(y0), float(y1)),
+            "extent": image_extent(env),
         },
     )

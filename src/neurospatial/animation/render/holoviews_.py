@@ -33,7 +33,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from neurospatial.animation.alignment import align_window
-from neurospatial.animation.render.field_image import image_axes, raster_bins
+from neurospatial.animation.render.field_image import image_axes, image_extent, raster_bins
 from neurospatial.animation.render.layers import (
     ArrowLayer,
     FieldLayer,
@@ -145,13 +145,7 @@ class HoloViewsView:
         axes = image_axes(env)
         self._xs, self._ys = axes["x"], axes["y"]
         self._bins = raster_bins(env, self._xs, self._ys)  # (ny, nx), row 0 lowest y
-        (x0, x1), *rest = env.dimension_ranges
-        y0, y1 = rest[0] if rest else (self._ys[0] - 0.5, self._ys[0] + 0.5)
-        if env.n_dims == 1:
-            from neurospatial.animation.render.layers import STRIP_Y
-
-            y0, y1 = STRIP_Y
-        self.extent = (float(x0), float(x1), float(y0), float(y1))
+        self.extent = x0, x1, y0, y1 = image_extent(env)
         aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
         self.frame_height = max(60, round(self.frame_width * aspect))
         self._model: LayerModel | None = None
