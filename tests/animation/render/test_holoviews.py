@@ -87,7 +87,9 @@ def test_title_shows_time_and_frame_and_groups_restyle():
     dmap = to_holoviews(scene)
     overlay = dmap[12]
     times = scene["fields"]["time"].values
-    assert overlay.opts.get().kwargs["title"] == f"t = {times[12]:.2f} s  (frame 12)"
+    title = scene.attrs["title"]
+    expected = f"t = {times[12]:.2f} s  (frame 12)"
+    assert overlay.opts.get().kwargs["title"] == (f"{title}: {expected}" if title else expected)
     assert dmap.kdims[0].name == "frame" and dmap.kdims[0].range == (0, 23)
     styled = dmap.opts(hv.opts.Points("Points.Position", size=30))
     assert hv.Store.lookup_options("bokeh", styled[3].Points.Position, "style").kwargs["size"] == 30

@@ -176,6 +176,8 @@ class HoloViewsView:
         for layer in self.layers(frame):
             if isinstance(layer, LabelLayer):
                 title = f"{layer.text}  (frame {frame})"
+                if self.info.title:
+                    title = f"{self.info.title}: {title}"
             elif layer.name in self.hidden:
                 continue
             elif isinstance(layer, RegionLayer):  # static: translated once
@@ -191,8 +193,9 @@ class HoloViewsView:
             ylim=(y0, y1),
             frame_width=self.frame_width,
             frame_height=self.frame_height,
-            xlabel=f"x ({self.info.env.units})" if self.info.env.units else "x",
-            ylabel="" if self.info.env.n_dims == 1 else "y",
+            xlabel=_axis_label("x", self.info.env.units),
+            ylabel="" if self.info.env.n_dims == 1 else _axis_label("y", self.info.env.units),
+            show_legend=False,
         )
         return overlay
 
@@ -271,7 +274,7 @@ class HoloViewsView:
                 group="Region",
                 label=layer.name,
             ).opts(
-                fill_color=layer.color,
+                color=layer.color,
                 fill_alpha=layer.fill_alpha,
                 line_color=layer.color,
                 line_width=layer.edge_width * PX_PER_PT,
@@ -382,6 +385,10 @@ class HoloViewsView:
             fill_color=layer.color, line_color=layer.color, line_width=0.5
         )
         return [shaft, tip]
+
+
+def _axis_label(axis: str, units: str) -> str:
+    return f"{axis} ({units})" if units else axis
 
 
 def _segment_data(
