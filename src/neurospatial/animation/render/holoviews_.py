@@ -32,7 +32,6 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from neurospatial.animation.alignment import align_window
 from neurospatial.animation.render.field_image import image_axes, image_extent, raster_bins
 from neurospatial.animation.render.layers import (
     ArrowLayer,
@@ -45,7 +44,7 @@ from neurospatial.animation.render.layers import (
     TrailLayer,
     VideoFrameLayer,
 )
-from neurospatial.animation.render.model import LayerModel, scene_info
+from neurospatial.animation.render.model import LayerModel, model_from, scene_info
 from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
@@ -158,10 +157,8 @@ class HoloViewsView:
         frame = self._check(frame)
         model = self._model
         if model is None or not (self._span[0] <= frame < self._span[1]):
-            lo = max(0, frame - self.info.history)
             stop = min(self.n_frames, frame + _AHEAD)
-            window = align_window(self.scene, frames=slice(lo, stop), direct=True)
-            model = self._model = LayerModel(window, self.info)
+            model = self._model = model_from(self.scene, self.info, frame, stop)
             self._span = (frame, stop)
         return model.layers(int(self.info.numbers[frame]))
 

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from neurospatial.animation.alignment import Window
+from neurospatial.animation.alignment import Window, align_window
 from neurospatial.animation.overlays.base import LayerContext, kind_of
 from neurospatial.animation.render.layers import (
     REGION_COLOR,
@@ -45,7 +45,14 @@ from neurospatial.errors import format_message
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
 
-__all__ = ["LayerModel", "SceneInfo", "frame_layers", "history_frames", "scene_info"]
+__all__ = [
+    "LayerModel",
+    "SceneInfo",
+    "frame_layers",
+    "history_frames",
+    "model_from",
+    "scene_info",
+]
 
 
 @dataclass(eq=False)
@@ -299,6 +306,13 @@ class LayerModel:
             values.flags.writeable = False
             block = self._block = (start, stop, values)
         return block[2][k - block[0]]
+
+
+def model_from(scene: xr.DataTree, info: SceneInfo, start: int, stop: int) -> LayerModel:
+    """The layer model of frames `start` .. `stop` - 1 of a scene (positions), aligned
+    together with the frames the first one's trails reach back to."""
+    lo = max(0, start - info.history)
+    return LayerModel(align_window(scene, frames=slice(lo, stop), direct=True), info)
 
 
 def frame_layers(window: xr.DataTree, frame: int) -> list[Layer]:

@@ -22,7 +22,6 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
-from neurospatial.animation.alignment import align_window
 from neurospatial.animation.render import draw
 from neurospatial.animation.render.chrome import Chrome, build_chrome
 from neurospatial.animation.render.field_image import raster_bins
@@ -40,7 +39,7 @@ from neurospatial.animation.render.layers import (
     VideoFrameLayer,
     lift,
 )
-from neurospatial.animation.render.model import LayerModel, SceneInfo, scene_info
+from neurospatial.animation.render.model import LayerModel, SceneInfo, model_from, scene_info
 from neurospatial.animation.render.video_layer import VideoBlender
 from neurospatial.animation.transforms import Affine2D
 from neurospatial.errors import format_message
@@ -331,12 +330,10 @@ class Compositor:
         """The layer model of a window holding frame `index` and its history."""
         if self._model is not None and self._span[0] <= index < self._span[1]:
             return self._model
-        lo = max(0, index - self.info.history)
         stop = index + 1
         if self._frames is not None and self._frames.start <= index < self._frames.stop:
             stop = min(self._frames.stop, index + self._block)
-        window = align_window(self.scene, frames=slice(lo, stop), direct=True)
-        self._model, self._span = LayerModel(window, self.info), (index, stop)
+        self._model, self._span = model_from(self.scene, self.info, index, stop), (index, stop)
         return self._model
 
     def _video_plans(self, frames: range | None) -> dict[str, NDArray[np.int64]]:
