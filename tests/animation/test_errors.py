@@ -253,6 +253,12 @@ def test_zero_length_head_direction_vector():
         HeadDirectionOverlay(vectors)
 
 
+def test_heading_scalar_gets_the_shape_error_not_a_numpy_one():
+    with pytest.raises(ValueError, match=r"^Overlay data has incorrect shape\.\n") as exc:
+        HeadDirectionOverlay(1.0)
+    assert "  Got: () in HeadDirectionOverlay data" in str(exc.value)
+
+
 # ------------------------------------------------------------- shape vs env.n_dims
 def test_position_3d_in_2d_environment():
     rng = np.random.default_rng(20)

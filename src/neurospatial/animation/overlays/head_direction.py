@@ -72,8 +72,8 @@ class HeadDirectionOverlay(Overlay):
         if data.ndim == 2 and data.shape[1] == 1:
             data = data[:, 0]
         if (
-            len(data) == 0
-            or data.ndim not in (1, 2)
+            data.ndim not in (1, 2)
+            or len(data) == 0
             or (data.ndim == 2 and data.shape[1] not in (2, 3))
         ):
             raise ValueError(
