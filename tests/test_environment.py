@@ -156,3 +156,12 @@ def test_errors_have_what_why_how_naming_the_value(trigger, fragment):
     what, _, rest = str(exc.value).partition("\n\nWHY: ")
     assert fragment in what, str(exc.value)
     assert rest and "\n\nHOW:\n  1. " in rest, str(exc.value)
+
+
+@pytest.mark.parametrize("bin_size", [[1.0, 2.0, 3.0], [[1.0, 2.0]]])
+def test_bin_size_of_the_wrong_length_says_so(bin_size):
+    samples = np.random.default_rng(3).uniform(0, 10, (50, 2))
+    with pytest.raises(
+        ValueError, match=r"^bin_size has shape \((3,|1, 2)\) .* but the samples have 2 dimension"
+    ):
+        Environment.from_samples(samples, bin_size=bin_size)

@@ -159,7 +159,20 @@ class Environment:
                 )
             )
         n_dims = pos.shape[1]
-        sizes = np.broadcast_to(np.asarray(bin_size, dtype=np.float64), (n_dims,))
+        given = np.asarray(bin_size, dtype=np.float64)
+        if given.ndim > 1 or given.size not in (1, n_dims):
+            raise ValueError(
+                format_message(
+                    f"bin_size has shape {given.shape} ({bin_size!r}) but the samples have "
+                    f"{n_dims} dimension(s).",
+                    "bin_size is one side length for every dimension, or one per dimension.",
+                    [
+                        "Pass one value, e.g. bin_size=2.5.",
+                        f"Pass {n_dims} values, one per dimension of the samples.",
+                    ],
+                )
+            )
+        sizes = np.broadcast_to(given.reshape(-1), (n_dims,))
         if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
             raise ValueError(
                 format_message(
