@@ -86,6 +86,12 @@ def align_dataset(ds: xr.Dataset, frame_times: Any) -> xr.Dataset:
         With a ``position`` variable over ``time`` (and ``space``, optionally
         ``keypoint`` / ``individual``); ``time`` in seconds, strictly increasing.
     frame_times : array-like of shape (n_frames,)
+
+    Returns
+    -------
+    xr.Dataset
+        The numeric variables over ``time`` at `frame_times` (others, e.g. text
+        labels per sample, cannot be interpolated and are left out).
     """
     if "position" not in ds.data_vars or "time" not in ds["position"].dims:
         found = {name: list(var.dims) for name, var in ds.data_vars.items()}

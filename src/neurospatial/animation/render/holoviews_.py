@@ -7,7 +7,8 @@ restyle it. Element groups name the kind of layer and labels name the layer:
 =============  =========================  ==========================================
 group          element                    from
 =============  =========================  ==========================================
-``Backdrop``   `hv.RGB`                   active bins vs outside (static)
+``Backdrop``   `hv.RGB`                   no-data vs outside colours (static; under
+                                          the field, none over a video below it)
 ``Video``      `hv.RGB`                   `VideoFrameLayer` (placed by calibration)
 ``Field``      `hv.Image` (value, bin)    `FieldLayer` through the field image
 ``Region``     `hv.Polygons`/`hv.Points`  `RegionLayer` (+ `hv.Labels`, group
@@ -45,6 +46,7 @@ from neurospatial.animation.render.layers import (
     VideoFrameLayer,
 )
 from neurospatial.animation.render.model import LayerModel, model_from, scene_info
+from neurospatial.animation.transforms import image_box
 from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
@@ -118,7 +120,6 @@ class HoloViewsView:
         frame_width: int = 500,
         colorbar: bool = True,
         hover: bool = True,
-        hidden: frozenset[str] = frozenset(),
     ) -> None:
         import holoviews as hv
 
@@ -139,17 +140,19 @@ class HoloViewsView:
         self.frame_width = int(frame_width)
         self.colorbar = bool(colorbar)
         self.hover = bool(hover)
-        self.hidden = frozenset(hidden)
         env = info.env
         axes = image_axes(env)
         self._xs, self._ys = axes["x"], axes["y"]
         self._bins = raster_bins(env, self._xs, self._ys)  # (ny, nx), row 0 lowest y
+        self._missing = self._bins < 0
+        self._safe = np.where(self._missing, 0, self._bins)
+        self._bin_values = self._bins.astype(np.float64)  # the hover's "bin" column
         self.extent = x0, x1, y0, y1 = image_extent(env)
         aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
         self.frame_height = max(60, round(self.frame_width * aspect))
         self._model: LayerModel | None = None
         self._span = (0, 0)
-        self._static: dict[Any, list[Any]] = {}  # backdrop and regions, built once
+        self._static: dict[Any, list[Any]] = {}  # backdrops and regions, built once
 
     # ------------------------------------------------------------------ frames
     def layers(self, frame: int) -> list[Layer]:
@@ -166,17 +169,13 @@ class HoloViewsView:
         import holoviews as hv
 
         frame = self._check(frame)
-        if "backdrop" not in self._static:
-            self._static["backdrop"] = [self._backdrop()]
-        elements: list[Any] = list(self._static["backdrop"])
+        elements: list[Any] = []
         title = ""
         for layer in self.layers(frame):
             if isinstance(layer, LabelLayer):
                 title = f"{layer.text}  (frame {frame})"
                 if self.info.title:
                     title = f"{self.info.title}: {title}"
-            elif layer.name in self.hidden:
-                continue
             elif isinstance(layer, RegionLayer):  # static: translated once
                 if layer not in self._static:
                     self._static[layer] = self._region(layer)
@@ -209,33 +208,34 @@ class HoloViewsView:
         return k
 
     # ------------------------------------------------------------- translations
-    def _backdrop(self) -> hv.RGB:
-        """Active bins in the no-data colour, the rest in the background colour (the
-        field's NaNs are transparent and show it, as in the compositor)."""
-        import holoviews as hv
-        from matplotlib.colors import to_rgba
+    def _backdrop(self, layer: FieldLayer) -> list[Any]:
+        """Under the field (whose NaNs are transparent): active bins in the no-data
+        colour, the rest in the background colour, as in the compositor; nothing when
+        the no-data is transparent (a video under the field shows through)."""
+        if layer.transparent_nodata:
+            return []
+        key = ("backdrop", layer.nodata_color, layer.background_color)
+        if key not in self._static:
+            import holoviews as hv
+            from matplotlib.colors import to_rgba
 
-        from neurospatial.animation.render.layers import BACKGROUND_COLOR, NO_DATA_COLOR
-
-        inside = np.asarray(to_rgba(NO_DATA_COLOR))
-        if self.info.has_video_below:
-            inside[3] = 0.0  # the video under the field shows through
-        rgba = np.where((self._bins >= 0)[..., None], inside, np.asarray(to_rgba(BACKGROUND_COLOR)))
-        x0, x1, y0, y1 = self.extent
-        image = np.ascontiguousarray(rgba[::-1])  # hv.RGB rows go from the top
-        return hv.RGB(image, bounds=(x0, y0, x1, y1), vdims=list("RGBA"), group="Backdrop")
+            inside, outside = (
+                np.asarray(to_rgba(layer.nodata_color)),
+                to_rgba(layer.background_color),
+            )
+            rgba = np.where(self._missing[..., None], np.asarray(outside), inside)
+            x0, x1, y0, y1 = self.extent
+            image = np.ascontiguousarray(rgba[::-1])  # hv.RGB rows go from the top
+            backdrop = hv.RGB(image, bounds=(x0, y0, x1, y1), vdims=list("RGBA"), group="Backdrop")
+            self._static[key] = [backdrop]
+        return self._static[key]
 
     def _field(self, layer: FieldLayer) -> list[Any]:
         import holoviews as hv
 
-        values = layer.values[np.where(self._bins >= 0, self._bins, 0)]
-        values[self._bins < 0] = np.nan
-        data = {
-            "x": self._xs,
-            "y": self._ys,
-            "value": values,
-            "bin": self._bins.astype(np.float64),
-        }
+        values = layer.values[self._safe]
+        values[self._missing] = np.nan
+        data = {"x": self._xs, "y": self._ys, "value": values, "bin": self._bin_values}
         image = hv.Image(
             data, kdims=["x", "y"], vdims=["value", "bin"], group="Field", label=layer.name
         )
@@ -248,7 +248,7 @@ class HoloViewsView:
         }
         if self.hover:
             options["tools"] = ["hover"]
-        return [image.opts(**options)]
+        return [*self._backdrop(layer), image.opts(**options)]
 
     def _video(self, layer: VideoFrameLayer) -> list[Any]:
         import holoviews as hv
@@ -411,9 +411,8 @@ def _axis_aligned(
     rotated or sheared calibration is resampled onto its world bounding box."""
     h, w = rgb.shape[:2]
     m = px_to_world
-    corners = np.array(
-        [[-0.5, -0.5, 1], [w - 0.5, -0.5, 1], [-0.5, h - 0.5, 1], [w - 0.5, h - 0.5, 1]]
-    )
+    left_px, top_px, right_px, bottom_px = image_box(w, h)
+    corners = np.array([[c, r, 1.0] for c in (left_px, right_px) for r in (top_px, bottom_px)])
     world = corners @ m[:2].T
     left, right = float(world[:, 0].min()), float(world[:, 0].max())
     bottom, top = float(world[:, 1].min()), float(world[:, 1].max())
