@@ -1,16 +1,22 @@
 """Animation of spatial fields with behaviour overlays.
 
 Public API: overlay dataclasses, the xarray scene (`build_scene`, `align_scene`,
-`open_scene`), rendering (`animate`, `render_frame`), and what renderers draw from:
+`open_scene`), rendering (`animate`, `render_frame`), the notebook player (`show`,
+`show_field`), and what renderers draw from:
 the layer model (`frame_layers`), the field as an image (`field_image`) and the
 HoloViews view (`to_holoviews`).
 """
 
 from neurospatial.animation import accessor as _accessor  # noqa: F401  (registers .nsanim)
 from neurospatial.animation.alignment import align_scene, subsample_frames
-from neurospatial.animation.api import animate
+from neurospatial.animation.api import animate, show
 from neurospatial.animation.calibration import VideoCalibration, calibrate_video
-from neurospatial.animation.from_xarray import align_dataset, animate_field, scene_from_field
+from neurospatial.animation.from_xarray import (
+    align_dataset,
+    animate_field,
+    scene_from_field,
+    show_field,
+)
 from neurospatial.animation.overlays import (
     BodypartOverlay,
     HeadDirectionOverlay,
@@ -44,6 +50,8 @@ __all__ = [
     "open_scene",
     "render_frame",
     "scene_from_field",
+    "show",
+    "show_field",
     "subsample_frames",
     "to_holoviews",
 ]

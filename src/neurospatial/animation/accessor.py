@@ -2,8 +2,8 @@
 functions (registered when `neurospatial.animation` is imported).
 
 Each method forwards in one line; type checkers and docs should lead with the
-functions: `scene_from_field`, `animate_field`, `align_dataset`, `animate`,
-`render_frame`, `to_holoviews`, `align_scene`.
+functions: `scene_from_field`, `animate_field`, `show_field`, `align_dataset`,
+`animate`, `show`, `render_frame`, `to_holoviews`, `align_scene`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ from typing import Any
 import xarray as xr
 
 from neurospatial.animation.alignment import align_scene
-from neurospatial.animation.api import animate
-from neurospatial.animation.from_xarray import align_dataset, animate_field, scene_from_field
+from neurospatial.animation.api import animate, show
+from neurospatial.animation.from_xarray import (
+    align_dataset,
+    animate_field,
+    scene_from_field,
+    show_field,
+)
 from neurospatial.animation.render.holoviews_ import to_holoviews
 from neurospatial.animation.render.raster import render_frame
 
@@ -36,6 +41,10 @@ class FieldAccessor:
     def animate(self, env: Any = None, **animate_options: Any) -> Any:
         """`animate_field(field, env, **animate_options)` (``env.animate_fields`` keywords)."""
         return animate_field(self._obj, env, **animate_options)
+
+    def show(self, env: Any = None, **options: Any) -> Any:
+        """`show_field(field, env, **options)`: the notebook player."""
+        return show_field(self._obj, env, **options)
 
 
 @xr.register_dataset_accessor("nsanim")
@@ -60,6 +69,10 @@ class SceneAccessor:
     def animate(self, **animate_options: Any) -> Any:
         """`animate(scene, **animate_options)`."""
         return animate(self._obj, **animate_options)
+
+    def show(self, **options: Any) -> Any:
+        """`show(scene, **options)`: the notebook player."""
+        return show(self._obj, **options)
 
     def render_frame(self, index: int, **options: Any) -> Any:
         """`render_frame(scene, index, **options)`."""

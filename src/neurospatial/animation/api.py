@@ -12,7 +12,7 @@ from neurospatial.animation.backends.registry import resolve_backend
 from neurospatial.animation.validation import check_rate
 from neurospatial.errors import format_message
 
-__all__ = ["animate"]
+__all__ = ["animate", "show"]
 
 
 def animate(
@@ -33,10 +33,10 @@ def animate(
     ----------
     scene : xr.DataTree
     backend : str
-        ``"video"`` or ``"html"`` (file backends), a registered live backend, or
-        ``"auto"``: from the `save_path` suffix (``.mp4 .webm .mov .avi`` -> video,
-        ``.html`` -> html); without a save_path, the notebook player inside Jupyter
-        once one is registered; otherwise an error listing the backends.
+        ``"video"`` or ``"html"`` (file backends), ``"widget"`` (the notebook player,
+        live) or ``"auto"``: from the `save_path` suffix (``.mp4 .webm .mov .avi`` ->
+        video, ``.html`` -> html); without a save_path, the widget inside Jupyter;
+        otherwise an error listing the backends.
     save_path : path
         Output file of a file backend; written atomically (nothing appears until it
         is complete). Live backends take none.
@@ -53,6 +53,8 @@ def animate(
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
         HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` and ``preset``
         ("ultrafast" and 26 up to 1000 frames; "veryfast" and 28 beyond, for size).
+        Widget: ``frame`` (shown first), ``speed`` (0.25, 0.5, 1, 2 or 4), ``loop``,
+        ``hidden`` (layer names not drawn).
 
     Returns
     -------
@@ -108,3 +110,9 @@ def animate(
         progress=progress,
         **backend_options,
     )
+
+
+def show(scene: xr.DataTree, **options: Any) -> Any:
+    """The notebook player for `scene`: ``animate(scene, backend="widget", **options)``
+    (a `Player`; the last expression of a cell displays it)."""
+    return animate(scene, backend="widget", **options)

@@ -21,7 +21,13 @@ from neurospatial.errors import format_message
 if TYPE_CHECKING:
     from neurospatial.environment import Environment
 
-__all__ = ["align_dataset", "animate_field", "grid_environment", "scene_from_field"]
+__all__ = [
+    "align_dataset",
+    "animate_field",
+    "grid_environment",
+    "scene_from_field",
+    "show_field",
+]
 
 
 def grid_environment(field: xr.DataArray, *, units: str = "cm") -> Environment:
@@ -74,6 +80,12 @@ def animate_field(
     and `env`; `animate_options` are ``animate_fields`` keywords)."""
     env, stack = _as_bins(field, env)
     return env.animate_fields(stack, **animate_options)
+
+
+def show_field(field: xr.DataArray, env: Environment | None = None, **options: Any) -> Any:
+    """The notebook player for a field DataArray: `animate_field` with
+    ``backend="widget"`` (`options` are ``animate_fields`` keywords)."""
+    return animate_field(field, env, backend="widget", **options)
 
 
 def align_dataset(ds: xr.Dataset, frame_times: Any) -> xr.Dataset:

@@ -69,8 +69,8 @@ def test_auto_without_save_path_outside_jupyter_lists_what_is_available(live_bac
     message = str(exc.value)
     assert "this is not a Jupyter notebook" in message
     assert "save_path='animation.mp4'" in message and "save_path='animation.html'" in message
-    assert "backend='test-viewer'" in message
-    assert "['video', 'html', 'test-viewer']" in message
+    assert "backend='widget'" in message and "live backends: widget, test-viewer" in message
+    assert "['video', 'html', 'widget', 'test-viewer']" in message
 
 
 def test_auto_picks_file_backends_by_suffix_and_registering_twice_is_refused(tmp_path):
@@ -83,7 +83,7 @@ def test_auto_picks_file_backends_by_suffix_and_registering_twice_is_refused(tmp
         register_backend("odd", lambda *a, **k: None, kind="stream")  # type: ignore[arg-type]
 
 
-def test_auto_inside_a_jupyter_kernel_picks_the_notebook_backend():
+def test_auto_inside_a_jupyter_kernel_picks_the_player_widget():
     """In a real IPython kernel (no Jupyter server needed: an in-process kernel)."""
     pytest.importorskip("ipykernel")
     code = """
@@ -94,13 +94,14 @@ shell = km.kernel.shell
 shell.run_cell('''
 import numpy as np
 from neurospatial.animation import animate, build_scene
-from neurospatial.animation.backends import register_backend
 from tests.animation.helpers import square_env
-register_backend("nb", lambda scene, **kw: "player", kind="live", notebook=True)
 env = square_env()
-result = animate(build_scene(env, np.zeros((2, env.n_bins))))
+player = animate(build_scene(env, np.zeros((2, env.n_bins))))
+result = type(player).__module__ + "." + type(player).__name__
+player.close()
 ''')
 print(shell.user_ns["result"])
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.strip().splitlines()[-1] == "player", out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines and lines[-1] == "neurospatial.animation.backends.widget.Player", out.stderr

@@ -132,6 +132,13 @@ register_backend(
     options=("crf", "preset", "max_html_mb", "text"),
     suffixes=(".html", ".htm"),
 )
+register_backend(
+    "widget",
+    "neurospatial.animation.backends.widget:show_widget",
+    kind="live",
+    options=("frame", "speed", "loop", "hidden"),
+    notebook=True,
+)
 
 
 def available_backends() -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,11 +306,28 @@ class Compositor:
         self._primed.append(canvas)
         return canvas
 
-    def render(self, index: int, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
+    def render(
+        self,
+        index: int,
+        out: NDArray[np.uint8] | None = None,
+        *,
+        hidden: Collection[str] = (),
+    ) -> NDArray[np.uint8]:
         """Render frame `index` (a position in the scene) into `out` (default: a reused
-        buffer), RGBX (H, W, 4)."""
-        model = self._model_for(index)
-        return self.draw(model.layers(int(self.info.numbers[index])), out)
+        buffer), RGBX (H, W, 4), leaving out the layers named in `hidden`."""
+        layers = self._model_for(index).layers(int(self.info.numbers[index]))
+        if hidden:
+            layers = [layer for layer in layers if layer.name not in hidden]
+        return self.draw(layers, out)
+
+    def prefetch(self, start: int, stop: int) -> None:
+        """Align frames ``[start, stop)`` (at most one block) as one window now, so that
+        rendering them in order reads the scene once (live players call this)."""
+        start = self._check_index(start)
+        stop = min(max(stop, start + 1), self.n_frames, start + self._block)
+        if self._model is not None and self._span[0] <= start and stop <= self._span[1]:
+            return
+        self._model, self._span = model_from(self.scene, self.info, start, stop), (start, stop)
 
     def draw(self, layers: list[Layer], out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
         """Draw layer descriptions (bottom first) into `out` (default: a reused buffer)."""

@@ -1,0 +1,449 @@
+// The neurospatial live player: one browser module for the notebook widget
+// (anywidget) and the served app.
+//
+// The browser owns the clock. It keeps a small window of decoded frames around
+// the playback position and asks the kernel for the frames it lacks with one
+// message, {type: "want", gen, start, stop, step}; the kernel renders them with
+// the compositor and answers with {type: "frames", gen, index: [...]} whose
+// binary buffers are JPEGs, one per index. A newer request replaces an older one
+// on the kernel's side, so a scrub is served next. A frame whose moment has
+// passed is never drawn: the clock shows the frame it asks for, or keeps the
+// last picture while that frame is on its way.
+//
+// Model traits used: n_frames, fps, width, height, _times (float64 bytes),
+// frame, playing, speed, loop, layers, hidden, _generation, _poster,
+// _poster_frame, title. For tests, the root element carries data-frame (the
+// frame on screen), data-draws (pictures drawn) and data-received (frames
+// received).
+
+const SPEEDS = [0.25, 0.5, 1, 2, 4];
+const CACHE_FRAMES = 72; // decoded frames kept (800x600: ~2 MB each)
+const AHEAD_S = 1.0; // seconds of playback asked for ahead of the clock
+const MIN_AHEAD = 8; // frames
+const RESEND_MS = 60; // at most one extension request this often while playing
+const LATE_MS = 200; // the frame on screen's turn passed this long ago: jump ahead
+
+function float64s(view) {
+  if (!view) return new Float64Array(0);
+  const bytes = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+  return new Float64Array(bytes);
+}
+
+function bytesOf(buffer) {
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function element(tag, className, parent, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function nearestFrame(times, t) {
+  // The frame whose time is closest to t (times ascending).
+  let lo = 0;
+  let hi = times.length - 1;
+  if (hi < 0) return 0;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(times[lo - 1] - t) <= Math.abs(times[lo] - t)) return lo - 1;
+  return lo;
+}
+
+function formatTime(t) {
+  return `${t.toFixed(3)} s`;
+}
+
+function render({ model, el }) {
+  const n = model.get("n_frames");
+  const times = float64s(model.get("_times"));
+  const width = model.get("width");
+  const height = model.get("height");
+
+  const root = element("div", "nsanim-player", el);
+  root.tabIndex = 0;
+  root.dataset.frame = "-1";
+  root.dataset.draws = "0";
+  root.dataset.received = "0";
+  const canvas = element("canvas", "nsanim-canvas", root);
+  canvas.width = width;
+  canvas.height = height;
+  canvas.setAttribute("aria-label", model.get("title") || "animation");
+  const ctx = canvas.getContext("2d");
+
+  const bar = element("div", "nsanim-controls", root);
+  const prev = element("button", "nsanim-prev", bar, "\u23EE");
+  prev.title = "Previous frame (\u2190)";
+  const play = element("button", "nsanim-play", bar, "\u25B6");
+  play.title = "Play / pause (space)";
+  const next = element("button", "nsanim-next", bar, "\u23ED");
+  next.title = "Next frame (\u2192)";
+  const slider = element("input", "nsanim-slider", bar);
+  slider.type = "range";
+  slider.min = String(times.length ? times[0] : 0);
+  slider.max = String(times.length ? times[times.length - 1] : 0);
+  slider.step = "any";
+  slider.title = "Time (s)";
+  const readout = element("span", "nsanim-readout", bar);
+  const speedBox = element("select", "nsanim-speed", bar);
+  speedBox.title = "Playback speed";
+  for (const s of SPEEDS) {
+    const option = element("option", "", speedBox, `${s}x`);
+    option.value = String(s);
+  }
+  const loopLabel = element("label", "nsanim-loop", bar);
+  const loopBox = element("input", "", loopLabel);
+  loopBox.type = "checkbox";
+  loopLabel.appendChild(document.createTextNode(" loop"));
+  const layerBar = element("div", "nsanim-layers", root);
+  const status = element("div", "nsanim-status", root);
+
+  // ---------------------------------------------------------------- state
+  let gen = model.get("_generation");
+  const cache = new Map(); // frame -> ImageBitmap (this generation)
+  let shown = -1; // frame on screen
+  let shownGen = -1;
+  let frame = Math.min(Math.max(model.get("frame"), 0), Math.max(n - 1, 0));
+  let playing = false;
+  let clockFrame = frame; // the frame the clock started from
+  let clockStart = 0; // performance.now() when it started
+  let request = null; // {gen, start, stop, step, sent}
+  let draws = 0;
+  let received = 0;
+  let alive = true;
+  let rafId = 0;
+
+  function speed() {
+    return Number(model.get("speed")) || 1;
+  }
+
+  function setStatus(text) {
+    status.textContent = text;
+  }
+
+  function draw(bitmap, index) {
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    shown = index;
+    shownGen = gen;
+    draws += 1;
+    root.dataset.frame = String(index);
+    root.dataset.draws = String(draws);
+  }
+
+  function showReadout() {
+    const t = times.length ? times[frame] : 0;
+    readout.textContent = `t = ${formatTime(t)} \u00B7 frame ${frame} / ${n - 1}`;
+    if (document.activeElement !== slider) slider.value = String(t);
+  }
+
+  function evict() {
+    if (cache.size <= CACHE_FRAMES) return;
+    const order = [...cache.keys()].sort((a, b) => {
+      const da = a < frame ? (frame - a) * 4 : a - frame; // keep what is ahead
+      const db = b < frame ? (frame - b) * 4 : b - frame;
+      return db - da;
+    });
+    for (const k of order.slice(0, cache.size - CACHE_FRAMES)) {
+      cache.get(k).close();
+      cache.delete(k);
+    }
+  }
+
+  function clearCache() {
+    for (const bitmap of cache.values()) bitmap.close();
+    cache.clear();
+    request = null;
+  }
+
+  function send(start, stop, step) {
+    start = Math.max(0, start);
+    stop = Math.min(n, stop);
+    if (start >= stop) return;
+    request = { gen, start, stop, step, sent: performance.now() };
+    model.send({ type: "want", gen, start, stop, step });
+  }
+
+  // Frames per second the kernel delivers (measured within each request).
+  let delivered = 0;
+  function noteArrival(now) {
+    if (!request) return;
+    request.count = (request.count || 0) + 1;
+    if (request.count === 1) request.first = now;
+    else if (request.count >= 4 && now > request.first) {
+      const rate = ((request.count - 1) * 1000) / (now - request.first);
+      delivered = delivered ? 0.7 * delivered + 0.3 * rate : rate;
+    }
+  }
+
+  // Show every step-th frame when the kernel cannot keep up with fps x speed.
+  function stride() {
+    const needed = model.get("fps") * speed();
+    const capacity = delivered ? 0.85 * delivered : 60;
+    return Math.max(1, Math.ceil(needed / capacity));
+  }
+
+  // Which frames the clock needs next and whether to ask for them.
+  function want(now) {
+    if (!playing) {
+      if (cache.has(frame)) return;
+      const covered = request && request.gen === gen && request.start === frame;
+      if (!covered) send(frame, frame + 1, 1);
+      return;
+    }
+    const step = playStep;
+    const rate = model.get("fps") * speed();
+    const ahead = Math.max(MIN_AHEAD, Math.ceil((AHEAD_S * rate) / step));
+    const stop = Math.min(n, frame + ahead * step);
+    let first = -1;
+    for (let k = frame; k < stop; k += step) {
+      if (!cache.has(k)) {
+        first = k;
+        break;
+      }
+    }
+    if (first < 0) return;
+    const fresh = request && request.gen === gen && request.step === step;
+    const covers = fresh && request.start <= first && first < request.stop &&
+      (first - request.start) % step === 0;
+    if (covers) {
+      if (first === frame && now - request.sent > LATE_MS) {
+        // The kernel is behind the clock: skip to where it can still be in time.
+        const lead = Math.ceil((LATE_MS / 1000) * rate / step) * step;
+        send(frame + lead, frame + lead + ahead * step, step);
+      } else if (request.stop < Math.min(n, frame + (ahead * step) / 2) &&
+                 now - request.sent > RESEND_MS) {
+        send(first, stop, step);
+      }
+      return;
+    }
+    if (!fresh || now - request.sent > RESEND_MS) send(first, stop, step);
+  }
+
+  let playStep = 1;
+  function clockTarget(now) {
+    const elapsed = (now - clockStart) / 1000;
+    const ahead = Math.floor(elapsed * model.get("fps") * speed());
+    return clockFrame + Math.floor(ahead / playStep) * playStep;
+  }
+
+  function restartClock(now) {
+    clockFrame = frame;
+    clockStart = now;
+    playStep = stride();
+  }
+
+  function tick(now) {
+    if (!alive) return;
+    if (playing) {
+      if (now - clockStart > 1000 && stride() !== playStep) restartClock(now);
+      let target = clockTarget(now);
+      if (target >= n) {
+        if (model.get("loop") && n > 1) {
+          target = 0;
+          frame = 0;
+          restartClock(now);
+        } else {
+          target = n - 1;
+          frame = target;
+          setPlaying(false, true);
+        }
+      }
+      frame = target;
+      showReadout();
+    }
+    want(now);
+    if (shown !== frame || shownGen !== gen) {
+      const bitmap = cache.get(frame);
+      if (bitmap) draw(bitmap, frame);
+    }
+    evict();
+    rafId = requestAnimationFrame(tick);
+  }
+
+  function syncFrame() {
+    if (model.get("frame") !== frame) {
+      model.set("frame", frame);
+      model.save_changes();
+    }
+  }
+
+  function setPlaying(value, sync) {
+    playing = value;
+    play.textContent = playing ? "\u23F8" : "\u25B6";
+    root.dataset.playing = playing ? "true" : "false";
+    if (playing) {
+      if (frame >= n - 1 && !model.get("loop")) frame = 0;
+      restartClock(performance.now());
+    } else {
+      syncFrame();
+    }
+    if (sync && model.get("playing") !== playing) {
+      model.set("playing", playing);
+      model.save_changes();
+    }
+  }
+
+  function seek(index) {
+    frame = Math.min(Math.max(Math.round(index), 0), n - 1);
+    if (playing) restartClock(performance.now());
+    showReadout();
+    if (!playing) syncFrame();
+  }
+
+  // ---------------------------------------------------------------- kernel
+  function onMessage(msg, buffers) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "error") {
+      setStatus(msg.message);
+      return;
+    }
+    if (msg.type !== "frames" || msg.gen !== gen) return;
+    const now = performance.now();
+    msg.index.forEach((index, k) => {
+      received += 1;
+      noteArrival(now);
+      root.dataset.received = String(received);
+      const blob = new Blob([bytesOf(buffers[k])], { type: "image/jpeg" });
+      createImageBitmap(blob).then((bitmap) => {
+        if (!alive || msg.gen !== gen) {
+          bitmap.close();
+          return;
+        }
+        const old = cache.get(index);
+        if (old) old.close();
+        cache.set(index, bitmap);
+      });
+    });
+  }
+  model.on("msg:custom", onMessage);
+
+  function onGeneration() {
+    gen = model.get("_generation");
+    clearCache();
+  }
+  model.on("change:_generation", onGeneration);
+
+  function onFrame() {
+    const value = model.get("frame");
+    if (value !== frame) seek(value);
+  }
+  model.on("change:frame", onFrame);
+
+  function onPlaying() {
+    if (model.get("playing") !== playing) setPlaying(model.get("playing"), false);
+  }
+  model.on("change:playing", onPlaying);
+
+  function onSpeed() {
+    speedBox.value = String(speed());
+    if (playing) restartClock(performance.now());
+  }
+  model.on("change:speed", onSpeed);
+
+  function onLoop() {
+    loopBox.checked = Boolean(model.get("loop"));
+  }
+  model.on("change:loop", onLoop);
+
+  // ---------------------------------------------------------------- layers
+  const layerBoxes = new Map();
+  for (const name of model.get("layers")) {
+    const label = element("label", "nsanim-layer", layerBar);
+    const box = element("input", "", label);
+    box.type = "checkbox";
+    box.value = name;
+    box.dataset.layer = name;
+    label.appendChild(document.createTextNode(` ${name}`));
+    box.addEventListener("change", () => {
+      const hidden = [...layerBoxes.entries()].filter(([, b]) => !b.checked).map(([k]) => k);
+      model.set("hidden", hidden);
+      model.save_changes();
+    });
+    layerBoxes.set(name, box);
+  }
+  function onHidden() {
+    const hidden = new Set(model.get("hidden"));
+    for (const [name, box] of layerBoxes) box.checked = !hidden.has(name);
+  }
+  model.on("change:hidden", onHidden);
+
+  // ---------------------------------------------------------------- controls
+  play.addEventListener("click", () => setPlaying(!playing, true));
+  prev.addEventListener("click", () => {
+    if (playing) setPlaying(false, true);
+    seek(frame - 1);
+  });
+  next.addEventListener("click", () => {
+    if (playing) setPlaying(false, true);
+    seek(frame + 1);
+  });
+  slider.addEventListener("input", () => {
+    seek(nearestFrame(times, Number(slider.value)));
+  });
+  speedBox.addEventListener("change", () => {
+    model.set("speed", Number(speedBox.value));
+    model.save_changes();
+    onSpeed();
+  });
+  loopBox.addEventListener("change", () => {
+    model.set("loop", loopBox.checked);
+    model.save_changes();
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.target instanceof HTMLSelectElement) return;
+    if (event.key === " ") {
+      setPlaying(!playing, true);
+    } else if (event.key === "ArrowLeft") {
+      if (playing) setPlaying(false, true);
+      seek(frame - 1);
+    } else if (event.key === "ArrowRight") {
+      if (playing) setPlaying(false, true);
+      seek(frame + 1);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  // ---------------------------------------------------------------- start
+  const poster = model.get("_poster");
+  if (poster && poster.byteLength) {
+    const posterFrame = model.get("_poster_frame");
+    createImageBitmap(new Blob([bytesOf(poster)], { type: "image/jpeg" })).then((bitmap) => {
+      if (alive && shown < 0) {
+        draw(bitmap, posterFrame);
+        if (!cache.has(posterFrame) && gen === model.get("_generation")) {
+          cache.set(posterFrame, bitmap);
+        }
+      }
+    });
+  }
+  onSpeed();
+  onLoop();
+  onHidden();
+  showReadout();
+  setStatus("");
+  if (model.get("playing")) setPlaying(true, false);
+  rafId = requestAnimationFrame(tick);
+
+  return () => {
+    alive = false;
+    cancelAnimationFrame(rafId);
+    model.off("msg:custom", onMessage);
+    model.off("change:_generation", onGeneration);
+    model.off("change:frame", onFrame);
+    model.off("change:playing", onPlaying);
+    model.off("change:speed", onSpeed);
+    model.off("change:loop", onLoop);
+    model.off("change:hidden", onHidden);
+    clearCache();
+  };
+}
+
+export default { render };
