@@ -16,9 +16,12 @@ from neurospatial.animation import (
     field_image,
     render_frame,
     scene_from_field,
+    show,
+    show_field,
     to_holoviews,
 )
 from neurospatial.animation.backends import register_backend, unregister_backend
+from neurospatial.animation.backends.widget import Player
 from tests.animation.helpers import square_env
 
 
@@ -62,7 +65,21 @@ def echo():
 
 
 def _same(a, b):
-    if isinstance(a, xr.DataTree | xr.Dataset):
+    if isinstance(a, Player):
+        try:
+            assert (a.n_frames, a.fps, a.layers, a.frame, a.speed, a.loop) == (
+                b.n_frames,
+                b.fps,
+                b.layers,
+                b.frame,
+                b.speed,
+                b.loop,
+            )
+            assert a._times == b._times and a._poster == b._poster
+        finally:
+            a.close()
+            b.close()
+    elif isinstance(a, xr.DataTree | xr.Dataset):
         xr.testing.assert_identical(a, b)
     elif hasattr(a, "image"):
         np.testing.assert_array_equal(a.image, b.image)
@@ -89,12 +106,23 @@ CALLS = [
         ),
     ),
     (
+        "field show",
+        lambda: (
+            _grid_field().nsanim.show(frame=2, speed=2),
+            show_field(_grid_field(), frame=2, speed=2),
+        ),
+    ),
+    (
         "dataset align",
         lambda: (_poses().nsanim.align([0.25, 0.5]), align_dataset(_poses(), [0.25, 0.5])),
     ),
     (
         "scene animate",
         lambda: (_scene().nsanim.animate(backend="echo"), animate(_scene(), backend="echo")),
+    ),
+    (
+        "scene show",
+        lambda: (_scene().nsanim.show(loop=True), show(_scene(), loop=True)),
     ),
     (
         "scene render_frame",

@@ -165,16 +165,20 @@ class Player(anywidget.AnyWidget):
     # ------------------------------------------------------------------ public
     def holoviews(self, **options: Any) -> Any:
         """A HoloViews view of the scene (`to_holoviews` options) that shows the player's
-        frame: it follows when the player is paused, scrubbed or stepped, or when
-        ``player.frame`` is set."""
+        frame and layers: it follows when the player is paused, scrubbed or stepped,
+        when ``player.frame`` is set, and when layers are hidden or shown."""
         import holoviews as hv
 
         from neurospatial.animation.render.holoviews_ import HoloViewsView
 
         view = HoloViewsView(self.scene, **options)
-        stream = hv.streams.Stream.define("PlayerFrame", frame=self.frame)()
-        self.observe(lambda change: stream.event(frame=change["new"]), names="frame")
-        return hv.DynamicMap(view, streams=[stream])
+        state = hv.streams.Stream.define("PlayerState", frame=self.frame, hidden=self.hidden)()
+
+        def follow(change: dict[str, Any]) -> None:
+            state.event(**{change["name"]: change["new"]})
+
+        self.observe(follow, names=["frame", "hidden"])
+        return hv.DynamicMap(view, streams=[state])
 
     def close(self) -> None:
         """Stop the rendering thread, close the compositor and the widget."""

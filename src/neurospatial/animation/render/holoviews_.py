@@ -27,6 +27,7 @@ its frame needs (and a few frames ahead), so a lazy scene stays lazy.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -165,13 +166,16 @@ class HoloViewsView:
             self._span = (frame, stop)
         return model.layers(int(self.info.numbers[frame]))
 
-    def __call__(self, frame: int) -> hv.Overlay:
+    def __call__(self, frame: int, hidden: Collection[str] = ()) -> hv.Overlay:
+        """The overlay of frame `frame`, without the layers named in `hidden`."""
         import holoviews as hv
 
         frame = self._check(frame)
         elements: list[Any] = []
         title = ""
         for layer in self.layers(frame):
+            if layer.name in hidden and not isinstance(layer, LabelLayer):
+                continue
             if isinstance(layer, LabelLayer):
                 title = f"{layer.text}  (frame {frame})"
                 if self.info.title:
