@@ -157,6 +157,19 @@ def test_the_latest_request_wins(player):
     assert len(sent.frames()) < N_FRAMES + 2  # the first request was cut short
 
 
+def test_asking_again_for_frames_on_their_way_continues_without_repeats(player):
+    sent = Recorder(player)
+    _want(player, 0, 20)
+    sent.wait_for(3)
+    _want(player, 0, N_FRAMES)  # the browser extends its window while frames arrive
+    sent.wait_for(N_FRAMES)
+    time.sleep(0.2)
+    assert sent.frames() == list(range(N_FRAMES))  # each frame once, in order
+    _want(player, 0, 2)  # a new request elsewhere is served from its start
+    sent.wait_for(N_FRAMES + 2)
+    assert sent.frames()[N_FRAMES:] == [0, 1]
+
+
 def test_hiding_layers_starts_a_new_generation_without_them(player):
     sent = Recorder(player)
     gen = player._generation

@@ -230,6 +230,9 @@ class _Renderer(threading.Thread):
         self._wake = threading.Condition()
         self._pending: tuple[int, range, frozenset[str]] | None = None
         self._stopped = False
+        # (generation, step, next frame) of the request being served: a request that
+        # extends it continues from there instead of sending its frames again.
+        self._cursor: tuple[int, int, int] | None = None
 
     def submit(self, request: tuple[int, range, frozenset[str]]) -> None:
         with self._wake:
@@ -265,6 +268,11 @@ class _Renderer(threading.Thread):
 
     def _serve(self, gen: int, frames: range, hidden: frozenset[str]) -> None:
         compositor = self._compositor
+        cursor = self._cursor
+        if cursor is not None and cursor[:2] == (gen, frames.step) and cursor[2] in frames:
+            # Asked again for frames this request already sent (they are on their way
+            # to the browser) and for more after them: go on where it stopped.
+            frames = range(cursor[2], frames.stop, frames.step)
         index: list[int] = []
         buffers: list[bytes] = []
         began = time.perf_counter()
@@ -274,6 +282,7 @@ class _Renderer(threading.Thread):
             compositor.prefetch(i, frames.stop)
             index.append(i)
             buffers.append(_encode(compositor.render(i, hidden=hidden)))
+            self._cursor = (gen, frames.step, i + frames.step)
             full = len(index) >= _CHUNK_FRAMES or time.perf_counter() - began > _CHUNK_SECONDS
             if k == 0 or full:  # the first frame of a request goes at once (scrubs)
                 self._player.send({"type": "frames", "gen": gen, "index": index}, buffers)

@@ -22,6 +22,7 @@ const AHEAD_S = 1.0; // seconds of playback asked for ahead of the clock
 const MIN_AHEAD = 8; // frames
 const RESEND_MS = 60; // at most one extension request this often while playing
 const LATE_MS = 200; // the frame on screen's turn passed this long ago: jump ahead
+const SYNC_MS = 100; // the kernel's `frame` is updated at most this often while scrubbing
 
 function float64s(view) {
   if (!view) return new Float64Array(0);
@@ -56,6 +57,29 @@ function nearestFrame(times, t) {
   return lo;
 }
 
+// Button icons as inline SVG (icon fonts and emoji glyphs are not everywhere).
+const ICONS = {
+  prev: "M3 2h2v12H3zM14 2v12L6 8z",
+  next: "M11 2h2v12h-2zM2 2v12l8-6z",
+  play: "M4 2v12l10-6z",
+  pause: "M3 2h4v12H3zM9 2h4v12H9z",
+};
+
+function setIcon(button, name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[name]);
+  path.setAttribute("fill", "currentColor");
+  svg.appendChild(path);
+  button.replaceChildren(svg);
+  button.dataset.icon = name;
+}
+
 function formatTime(t) {
   return `${t.toFixed(3)} s`;
 }
@@ -78,12 +102,15 @@ function render({ model, el }) {
   const ctx = canvas.getContext("2d");
 
   const bar = element("div", "nsanim-controls", root);
-  const prev = element("button", "nsanim-prev", bar, "\u23EE");
+  const prev = element("button", "nsanim-prev", bar);
   prev.title = "Previous frame (\u2190)";
-  const play = element("button", "nsanim-play", bar, "\u25B6");
+  setIcon(prev, "prev");
+  const play = element("button", "nsanim-play", bar);
   play.title = "Play / pause (space)";
-  const next = element("button", "nsanim-next", bar, "\u23ED");
+  setIcon(play, "play");
+  const next = element("button", "nsanim-next", bar);
   next.title = "Next frame (\u2192)";
+  setIcon(next, "next");
   const slider = element("input", "nsanim-slider", bar);
   slider.type = "range";
   slider.min = String(times.length ? times[0] : 0);
@@ -191,9 +218,20 @@ function render({ model, el }) {
   // Which frames the clock needs next and whether to ask for them.
   function want(now) {
     if (!playing) {
-      if (cache.has(frame)) return;
-      const covered = request && request.gen === gen && request.start === frame;
-      if (!covered) send(frame, frame + 1, 1);
+      if (!cache.has(frame)) {
+        const covered = request && request.gen === gen && request.start === frame;
+        if (!covered) send(frame, frame + 1, 1);
+        return;
+      }
+      // Paused with the frame on screen: have the next ones ready for play and step.
+      const stop = Math.min(n, frame + 1 + MIN_AHEAD);
+      for (let k = frame + 1; k < stop; k += 1) {
+        if (cache.has(k)) continue;
+        const covered = request && request.gen === gen && request.step === 1 &&
+          request.start <= k && k < request.stop;
+        if (!covered) send(k, stop, 1);
+        return;
+      }
       return;
     }
     const step = playStep;
@@ -227,7 +265,8 @@ function render({ model, el }) {
 
   let playStep = 1;
   function clockTarget(now) {
-    const elapsed = (now - clockStart) / 1000;
+    // rAF's timestamp is the frame's start, which can precede the clock's start.
+    const elapsed = Math.max(0, now - clockStart) / 1000;
     const ahead = Math.floor(elapsed * model.get("fps") * speed());
     return clockFrame + Math.floor(ahead / playStep) * playStep;
   }
@@ -258,15 +297,26 @@ function render({ model, el }) {
       showReadout();
     }
     want(now);
-    if (shown !== frame || shownGen !== gen) {
-      const bitmap = cache.get(frame);
-      if (bitmap) draw(bitmap, frame);
-    }
+    show();
     evict();
     rafId = requestAnimationFrame(tick);
   }
 
+  // The kernel's `frame` trait follows the paused frame, at most every SYNC_MS
+  // while scrubbing (each update is a message, echoed back) and always at the end.
+  let syncTimer = 0;
+  let lastSync = 0;
   function syncFrame() {
+    if (syncTimer) return;
+    const wait = lastSync + SYNC_MS - performance.now();
+    if (wait > 0) {
+      syncTimer = setTimeout(() => {
+        syncTimer = 0;
+        syncFrame();
+      }, wait);
+      return;
+    }
+    lastSync = performance.now();
     if (model.get("frame") !== frame) {
       model.set("frame", frame);
       model.save_changes();
@@ -275,7 +325,7 @@ function render({ model, el }) {
 
   function setPlaying(value, sync) {
     playing = value;
-    play.textContent = playing ? "\u23F8" : "\u25B6";
+    setIcon(play, playing ? "pause" : "play");
     root.dataset.playing = playing ? "true" : "false";
     if (playing) {
       if (frame >= n - 1 && !model.get("loop")) frame = 0;
@@ -289,11 +339,19 @@ function render({ model, el }) {
     }
   }
 
+  function show() {
+    if (shown === frame && shownGen === gen) return;
+    const bitmap = cache.get(frame);
+    if (bitmap) draw(bitmap, frame);
+  }
+
   function seek(index) {
     frame = Math.min(Math.max(Math.round(index), 0), n - 1);
     if (playing) restartClock(performance.now());
     showReadout();
     if (!playing) syncFrame();
+    want(performance.now()); // ask now, not at the next animation frame
+    show();
   }
 
   // ---------------------------------------------------------------- kernel
@@ -318,6 +376,7 @@ function render({ model, el }) {
         const old = cache.get(index);
         if (old) old.close();
         cache.set(index, bitmap);
+        if (index === frame) show(); // a scrub's target: draw it now
       });
     });
   }
@@ -435,6 +494,7 @@ function render({ model, el }) {
   return () => {
     alive = false;
     cancelAnimationFrame(rafId);
+    clearTimeout(syncTimer);
     model.off("msg:custom", onMessage);
     model.off("change:_generation", onGeneration);
     model.off("change:frame", onFrame);

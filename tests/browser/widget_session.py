@@ -1,0 +1,248 @@
+"""A notebook showing the player in JupyterLab, driven from Playwright.
+
+Shared by tests/browser/test_widget.py (behaviour) and benchmarks/bench_widget.py
+(smoothness figures). The scene is issue 10's: 800 x 600 pixels, a 41 x 41 field,
+position with a trail, a 4-keypoint skeleton and a heading arrow, 3000 frames at
+30 frames/s. All timings are taken with the browser's clock.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import nbformat
+import numpy as np
+
+from tests.browser.jupyterlab import JupyterLab
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+N_FRAMES, FPS = 3000, 30.0
+TIMEOUT = 60_000  # ms, for JupyterLab and its kernel to start
+
+SETUP = """\
+import numpy as np
+
+from neurospatial import Environment
+from neurospatial.animation import (
+    BodypartOverlay,
+    HeadDirectionOverlay,
+    PositionOverlay,
+    animate,
+    build_scene,
+)
+
+n, fps = 3000, 30.0
+t = np.arange(n) / fps
+grid = np.linspace(0, 100, 83)
+env = Environment.from_samples(np.array(np.meshgrid(grid, grid)).reshape(2, -1).T, bin_size=2.5)
+assert env.n_bins == 41 * 41
+nose = np.c_[50 + 35 * np.cos(t / 3), 50 + 35 * np.sin(t / 2)]
+heading = np.arctan2(np.gradient(nose[:, 1]), np.gradient(nose[:, 0]))
+forward = np.c_[np.cos(heading), np.sin(heading)]
+side = np.c_[-forward[:, 1], forward[:, 0]]
+d2 = ((env.bin_centers[None] - nose[:, None]) ** 2).sum(-1)
+fields = np.exp(-d2 / 200.0)
+overlays = [
+    PositionOverlay(nose, color="red", trail_length=15),
+    BodypartOverlay(
+        {
+            "nose": nose,
+            "left": nose - 6 * forward + 3 * side,
+            "right": nose - 6 * forward - 3 * side,
+            "tail": nose - 12 * forward,
+        },
+        skeleton=[("nose", "left"), ("nose", "right"), ("left", "tail"), ("right", "tail")],
+    ),
+    HeadDirectionOverlay(heading, color="white"),
+]
+scene = build_scene(env, fields, overlays=overlays, fps=fps, vmin=0, vmax=1)
+"""
+SHOW = 'player = animate(scene, backend="widget")\nplayer'
+
+# Run cell k of the open notebook (JupyterLab's own command) and return its outputs.
+RUN_CELL = """async ({index, source}) => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  const cell = panel.content.widgets[index];
+  if (source !== null) cell.model.sharedModel.setSource(source);
+  panel.content.activeCellIndex = index;
+  await app.commands.execute("notebook:run-cell");
+  return cell.model.outputs.toJSON();
+}"""
+KERNEL_IDLE = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  for (let i = 0; i < 1200; i++) {
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    if (kernel && kernel.status === "idle" && kernel.connectionStatus === "connected") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the kernel did not become idle");
+}"""
+# Play for `ms` and record every change of the frame on screen (browser clock).
+PLAY = """(ms) => new Promise((resolve) => {
+  const root = document.querySelector(".nsanim-player");
+  const seen = [];
+  const observer = new MutationObserver(() =>
+    seen.push([performance.now(), Number(root.dataset.frame)]));
+  observer.observe(root, { attributes: true, attributeFilter: ["data-frame"] });
+  const start = performance.now();
+  document.querySelector(".nsanim-play").click();
+  setTimeout(() => {
+    observer.disconnect();
+    document.querySelector(".nsanim-play").click();
+    resolve({ start, seen });
+  }, ms);
+})"""
+# Move the slider through `targets` ([frame, time] pairs, `interval` ms apart), then
+# time how long the last target takes to be on screen and check that it stays.
+SCRUB = """async ({ targets, interval }) => {
+  const root = document.querySelector(".nsanim-player");
+  const slider = document.querySelector(".nsanim-slider");
+  const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  for (const [, t] of targets) {
+    slider.value = String(t);
+    slider.dispatchEvent(new Event("input"));
+    if (interval) await wait(interval);
+  }
+  const target = targets[targets.length - 1][0];
+  const start = performance.now();
+  while (Number(root.dataset.frame) !== target) {
+    await new Promise((r) => requestAnimationFrame(r));
+    if (performance.now() - start > 5000) return { ms: null, shown: Number(root.dataset.frame) };
+  }
+  const ms = performance.now() - start;
+  await wait(300);
+  return { ms, shown: Number(root.dataset.frame), playing: root.dataset.playing };
+}"""
+CANVAS = """() => document.querySelector(".nsanim-canvas").toDataURL("image/png")"""
+
+
+@dataclass
+class Session:
+    lab: JupyterLab
+    page: Page
+    scene: Any  # the same scene, built in the test process
+    first_picture_s: float
+    errors: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, index: int, source: str | None = None) -> list[dict]:
+        return self.page.evaluate(RUN_CELL, {"index": index, "source": source})
+
+    def output_text(self, index: int, source: str) -> str:
+        outputs = self.run(index, source)
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        assert not errors, errors
+        text = []
+        for output in outputs:
+            if output.get("output_type") == "stream":
+                text.append("".join(output["text"]))
+            elif "data" in output:
+                text.append("".join(output["data"].get("text/plain", "")))
+        return "".join(text).strip()
+
+    def canvas(self) -> np.ndarray:
+        url = self.page.evaluate(CANVAS)
+        data = base64.b64decode(url.split(",", 1)[1])
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def shown(self) -> int:
+        return int(self.page.get_attribute(".nsanim-player", "data-frame") or -1)
+
+
+# Run the player's cell and time, with the browser's clock, its first picture.
+FIRST_PICTURE = """async (index) => {
+  const app = window.jupyterapp;
+  app.shell.currentWidget.content.activeCellIndex = index;
+  const start = performance.now();
+  app.commands.execute("notebook:run-cell");
+  for (;;) {
+    const root = document.querySelector(".nsanim-player");
+    if (root && Number(root.dataset.draws) >= 1) return performance.now() - start;
+    if (performance.now() - start > 60000) throw new Error("no picture after 60 s");
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}"""
+
+
+@contextmanager
+def open_session(lab: JupyterLab, browser: Browser, extra_cells: int = 6) -> Iterator[Session]:
+    """Open the player notebook, run its set-up cell, then the player's cell (timed)."""
+    cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(SHOW)]
+    cells += [nbformat.v4.new_code_cell("") for _ in range(extra_cells)]  # filled in later
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = lab.root / "player.ipynb"
+    nbformat.write(notebook, path)
+    namespace: dict[str, Any] = {}
+    exec(SETUP, namespace)  # the scene the notebook shows, to compare pixels with
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    try:
+        page.goto(lab.url(f"lab/tree/{path.name}"))
+        page.wait_for_function(
+            "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext",
+            timeout=TIMEOUT,
+        )
+        page.evaluate(KERNEL_IDLE)
+        outputs = page.evaluate(RUN_CELL, {"index": 0, "source": None})
+        assert not [o for o in outputs if o.get("output_type") == "error"], outputs
+        first = page.evaluate(FIRST_PICTURE, 1) / 1000
+        yield Session(lab, page, namespace["scene"], first, errors)
+    finally:
+        page.screenshot(path=str(lab.root / "last.png"))
+        context.close()
+
+
+def frame_times(session: Session) -> np.ndarray:
+    return np.asarray(session.scene["fields"]["time"].values, dtype=float)
+
+
+def play(session: Session, speed: float, seconds: float = 10.0) -> dict[str, Any]:
+    """Play from frame 0 at `speed` for 1 + `seconds` s; figures of the last `seconds`."""
+    page = session.page
+    page.select_option(".nsanim-speed", str(speed).rstrip("0").rstrip("."))
+    page.wait_for_timeout(300)  # widget updates reach the kernel in their turn
+    kernel_speed = session.output_text(2, "player.frame = 0\nplayer.speed")
+    page.wait_for_selector(".nsanim-player[data-frame='0']", timeout=5000)
+    result = page.evaluate(PLAY, int(1000 * (1 + seconds)))
+    seen = [(t - result["start"], f) for t, f in result["seen"]]
+    window = [(t, f) for t, f in seen if 1000 <= t < 1000 * (1 + seconds)]
+    frames = [f for _, f in window]
+    gaps = np.diff([t for t, _ in window])
+    return {
+        "kernel_speed": kernel_speed,
+        "frames": frames,
+        "distinct_per_s": len(set(frames)) / seconds,
+        "longest_gap_ms": float(gaps.max()) if len(gaps) else float("inf"),
+        "p95_gap_ms": float(np.percentile(gaps, 95)) if len(gaps) else float("inf"),
+    }
+
+
+def scrub(session: Session, targets: list[int], interval_ms: float = 0) -> dict[str, Any]:
+    """Move the slider through `targets`; time until the last one is on screen."""
+    times = frame_times(session)
+    path = [[int(k), float(times[k])] for k in targets]
+    return session.page.evaluate(SCRUB, {"targets": path, "interval": interval_ms})
