@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,7 @@ class _Renderer(threading.Thread):
         # (generation, step, next frame) of the request being served: a request that
         # extends it continues from there instead of sending its frames again.
         self._cursor: tuple[int, int, int] | None = None
+        self._spent: deque[float] = deque(maxlen=16)  # seconds of the last frames
 
     def submit(self, request: tuple[int, range, frozenset[str]]) -> None:
         with self._wake:
@@ -279,16 +281,25 @@ class _Renderer(threading.Thread):
         for k, i in enumerate(frames):
             if self._superseded():
                 break
+            tic = time.perf_counter()
             compositor.prefetch(i, frames.stop)
             index.append(i)
             buffers.append(_encode(compositor.render(i, hidden=hidden)))
             self._cursor = (gen, frames.step, i + frames.step)
+            self._spent.append(time.perf_counter() - tic)
             full = len(index) >= _CHUNK_FRAMES or time.perf_counter() - began > _CHUNK_SECONDS
             if k == 0 or full:  # the first frame of a request goes at once (scrubs)
-                self._player.send({"type": "frames", "gen": gen, "index": index}, buffers)
+                self._send(gen, index, buffers)
                 index, buffers, began = [], [], time.perf_counter()
         if index:
-            self._player.send({"type": "frames", "gen": gen, "index": index}, buffers)
+            self._send(gen, index, buffers)
+
+    def _send(self, gen: int, index: list[int], buffers: list[bytes]) -> None:
+        # "cost": seconds per frame spent rendering and encoding (the browser asks
+        # for every n-th frame when fps x speed needs more than that allows).
+        cost = float(np.median(self._spent)) if self._spent else None
+        message = {"type": "frames", "gen": gen, "index": index, "cost": cost}
+        self._player.send(message, buffers)
 
 
 def _encode(canvas: np.ndarray) -> bytes:

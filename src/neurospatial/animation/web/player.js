@@ -164,8 +164,9 @@ function render({ model, el }) {
   }
 
   function showReadout() {
-    const t = times.length ? times[frame] : 0;
-    readout.textContent = `t = ${formatTime(t)} \u00B7 frame ${frame} / ${n - 1}`;
+    const at = playing && shown >= 0 ? shown : frame; // playing: the picture's frame
+    const t = times.length ? times[at] : 0;
+    readout.textContent = `t = ${formatTime(t)} \u00B7 frame ${at} / ${n - 1}`;
     if (document.activeElement !== slider) slider.value = String(t);
   }
 
@@ -192,27 +193,39 @@ function render({ model, el }) {
     start = Math.max(0, start);
     stop = Math.min(n, stop);
     if (start >= stop) return;
-    request = { gen, start, stop, step, sent: performance.now() };
+    request = { gen, start, stop, step, sent: performance.now(), last: -1, answered: false };
     model.send({ type: "want", gen, start, stop, step });
   }
 
-  // Frames per second the kernel delivers (measured within each request).
-  let delivered = 0;
-  function noteArrival(now) {
-    if (!request) return;
-    request.count = (request.count || 0) + 1;
-    if (request.count === 1) request.first = now;
-    else if (request.count >= 4 && now > request.first) {
-      const rate = ((request.count - 1) * 1000) / (now - request.first);
-      delivered = delivered ? 0.7 * delivered + 0.3 * rate : rate;
+  // What the kernel tells and what arrives: seconds per frame it spends rendering
+  // (its "cost"), and the round trip from a request to its first frame.
+  let kernelCost = 0;
+  let latency = 0.1;
+  function noteArrival(now, msg) {
+    if (msg.cost > 0) kernelCost = msg.cost;
+    if (!request || request.gen !== msg.gen) return;
+    if (!request.answered) {
+      request.answered = true;
+      latency = 0.7 * latency + 0.3 * Math.min(1, (now - request.sent) / 1000);
+    }
+    for (const index of msg.index) {
+      if (index >= request.start && index < request.stop) {
+        request.last = Math.max(request.last, index);
+      }
     }
   }
 
-  // Show every step-th frame when the kernel cannot keep up with fps x speed.
+  // Every step-th frame is asked for when the kernel cannot render fps x speed.
   function stride() {
     const needed = model.get("fps") * speed();
-    const capacity = delivered ? 0.85 * delivered : 60;
-    return Math.max(1, Math.ceil(needed / capacity));
+    if (!kernelCost) return 1;
+    return Math.max(1, Math.ceil(needed * kernelCost * 1.1));
+  }
+
+  function onGrid(k) {
+    // The first frame >= k on the playback grid (clockFrame + j * playStep).
+    const offset = k - clockFrame;
+    return clockFrame + Math.max(0, Math.ceil(offset / playStep)) * playStep;
   }
 
   // Which frames the clock needs next and whether to ask for them.
@@ -236,68 +249,124 @@ function render({ model, el }) {
     }
     const step = playStep;
     const rate = model.get("fps") * speed();
-    const ahead = Math.max(MIN_AHEAD, Math.ceil((AHEAD_S * rate) / step));
-    const stop = Math.min(n, frame + ahead * step);
+    const ahead = Math.max(MIN_AHEAD * step, Math.ceil(AHEAD_S * rate));
+    const stop = Math.min(n, frame + ahead);
     let first = -1;
-    for (let k = frame; k < stop; k += step) {
+    for (let k = onGrid(frame + 1); k < stop; k += step) {
       if (!cache.has(k)) {
         first = k;
         break;
       }
     }
     if (first < 0) return;
-    const fresh = request && request.gen === gen && request.step === step;
-    const covers = fresh && request.start <= first && first < request.stop &&
-      (first - request.start) % step === 0;
-    if (covers) {
-      if (first === frame && now - request.sent > LATE_MS) {
-        // The kernel is behind the clock: skip to where it can still be in time.
-        const lead = Math.ceil((LATE_MS / 1000) * rate / step) * step;
-        send(frame + lead, frame + lead + ahead * step, step);
-      } else if (request.stop < Math.min(n, frame + (ahead * step) / 2) &&
-                 now - request.sent > RESEND_MS) {
-        send(first, stop, step);
+    // A frame asked for now arrives after the round trip: ask from there on.
+    const reachable = onGrid(frame + Math.ceil(latency * rate) + 1);
+    const r = request;
+    const current = r && r.gen === gen && r.step === step && (r.start - clockFrame) % step === 0;
+    if (current && r.start <= first && first < r.stop) {
+      const next = r.last >= 0 ? r.last + step : r.start; // where the kernel is
+      if (next <= frame && now - r.sent > 1000 * latency + RESEND_MS) {
+        send(reachable, reachable + ahead, step); // it is behind the clock: skip ahead
+      } else if (r.stop < Math.min(n, frame + ahead / 2) && now - r.sent > RESEND_MS) {
+        send(first, stop, step); // extend (the kernel goes on where it is)
       }
       return;
     }
-    if (!fresh || now - request.sent > RESEND_MS) send(first, stop, step);
+    if (!current || now - r.sent > RESEND_MS) {
+      const from = Math.max(first, reachable);
+      send(from, Math.max(stop, from + MIN_AHEAD * step), step);
+    }
   }
 
   let playStep = 1;
   function clockTarget(now) {
     // rAF's timestamp is the frame's start, which can precede the clock's start.
     const elapsed = Math.max(0, now - clockStart) / 1000;
-    const ahead = Math.floor(elapsed * model.get("fps") * speed());
-    return clockFrame + Math.floor(ahead / playStep) * playStep;
+    return clockFrame + Math.floor(elapsed * model.get("fps") * speed());
   }
 
   function restartClock(now) {
     clockFrame = frame;
     clockStart = now;
     playStep = stride();
+    root.dataset.step = String(playStep);
+    pace.since = now;
+    pace.ticks = 0;
+    pace.late = 0;
+    pace.calm = 0;
+  }
+
+  // Playing: the newest frame at hand that is not ahead of the clock (late frames
+  // are skipped, never queued).
+  function showPlaying() {
+    let best = -1;
+    for (const k of cache.keys()) {
+      if (k <= frame && k > best && (k >= clockFrame || k === shown)) best = k;
+    }
+    if (best >= 0 && (best !== shown || shownGen !== gen)) draw(cache.get(best), best);
+  }
+
+  // Each second of playback: if the picture lagged the clock too often, ask for
+  // fewer frames (a larger step); after three calm seconds, try one step less.
+  const pace = { since: 0, ticks: 0, late: 0, calm: 0 };
+  function adaptStep(now) {
+    const rate = model.get("fps") * speed();
+    if (shown >= 0 && frame - shown > Math.max(2 * playStep, Math.ceil(0.15 * rate))) {
+      pace.late += 1;
+    }
+    pace.ticks += 1;
+    if (now - pace.since < 1000) return;
+    const late = pace.late / Math.max(1, pace.ticks);
+    let next = playStep;
+    if (late > 0.25) {
+      next = playStep + Math.max(1, Math.round(playStep / 2));
+      pace.calm = 0;
+    } else if (late < 0.02) {
+      pace.calm += 1;
+      if (pace.calm >= 3) {
+        next = playStep - 1;
+        pace.calm = 0;
+      }
+    } else {
+      pace.calm = 0;
+    }
+    next = Math.max(next, stride());
+    if (next !== playStep) {
+      clockFrame = clockTarget(now);
+      clockStart = now;
+      playStep = next;
+      root.dataset.step = String(playStep);
+    }
+    pace.since = now;
+    pace.ticks = 0;
+    pace.late = 0;
   }
 
   function tick(now) {
     if (!alive) return;
     if (playing) {
-      if (now - clockStart > 1000 && stride() !== playStep) restartClock(now);
+      adaptStep(now);
       let target = clockTarget(now);
       if (target >= n) {
         if (model.get("loop") && n > 1) {
-          target = 0;
           frame = 0;
           restartClock(now);
+          target = 0;
         } else {
           target = n - 1;
-          frame = target;
-          setPlaying(false, true);
         }
       }
       frame = target;
+      want(now);
+      showPlaying();
       showReadout();
+      if (clockTarget(now) >= n && !model.get("loop") && shown === n - 1) {
+        setPlaying(false, true);
+      }
+    } else {
+      want(now);
+      show();
     }
-    want(now);
-    show();
     evict();
     rafId = requestAnimationFrame(tick);
   }
@@ -331,6 +400,8 @@ function render({ model, el }) {
       if (frame >= n - 1 && !model.get("loop")) frame = 0;
       restartClock(performance.now());
     } else {
+      if (shown >= 0 && shownGen === gen) frame = shown; // the slider shows the picture
+      showReadout();
       syncFrame();
     }
     if (sync && model.get("playing") !== playing) {
@@ -362,10 +433,9 @@ function render({ model, el }) {
       return;
     }
     if (msg.type !== "frames" || msg.gen !== gen) return;
-    const now = performance.now();
+    noteArrival(performance.now(), msg);
     msg.index.forEach((index, k) => {
       received += 1;
-      noteArrival(now);
       root.dataset.received = String(received);
       const blob = new Blob([bytesOf(buffers[k])], { type: "image/jpeg" });
       createImageBitmap(blob).then((bitmap) => {
@@ -376,7 +446,7 @@ function render({ model, el }) {
         const old = cache.get(index);
         if (old) old.close();
         cache.set(index, bitmap);
-        if (index === frame) show(); // a scrub's target: draw it now
+        if (!playing && index === frame) show(); // a scrub's target: draw it now
       });
     });
   }
