@@ -9,6 +9,8 @@ zarr, prints a summary and renders it to every output the project supports
 
 from __future__ import annotations
 
+import json
+
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     page = animate(stored, save_path=outdir / "demo.html", progress=False)
     still = outdir / "demo_frame.png"
     _save_png(render_frame(stored, stored["fields"].sizes["time"] // 2).image, still)
+    notebook = write_notebook(outdir / "demo.ipynb", store)
     print("\nOutputs:")
     outputs = (
         ("scene (zarr)", store),
@@ -250,10 +253,47 @@ def main(argv: list[str] | None = None) -> int:
         ("video (MP4)", video),
         ("player (HTML)", page),
         ("frame (PNG)", still),
+        ("notebook", notebook),
     )
     for label, path in outputs:
         print(f"  {label:<14} {path.resolve()}")
+    print(f"\nThe player and the HoloViews view: .venv/bin/jupyter lab {notebook}")
     return 0
+
+
+def write_notebook(path: Path, store: Path) -> Path:
+    """A notebook opening the stored scene in the player, with the HoloViews view."""
+    cells = [
+        "# The demo scene in the player\n\nRun the cells: the player plays the "
+        "stored scene (read window by window from zarr); the HoloViews view below it "
+        "follows the player's frame when paused, for zoom and hover.",
+        f"from neurospatial.animation import open_scene\n\nscene = open_scene({str(store.resolve())!r})\n"
+        "player = scene.nsanim.show()\nplayer",
+        "player.holoviews(frame_width=500)",
+    ]
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "about", "metadata": {}, "source": cells[0]},
+            *(
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"cell-{k}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": source,
+                }
+                for k, source in enumerate(cells[1:], 1)
+            ),
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return path
 
 
 def _save_png(image: NDArray[np.uint8], path: Path) -> None:
