@@ -10,7 +10,6 @@ zarr, prints a summary and renders it to every output the project supports
 from __future__ import annotations
 
 import json
-
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,7 +266,8 @@ def write_notebook(path: Path, store: Path) -> Path:
         "# The demo scene in the player\n\nRun the cells: the player plays the "
         "stored scene (read window by window from zarr); the HoloViews view below it "
         "follows the player's frame when paused, for zoom and hover.",
-        f"from neurospatial.animation import open_scene\n\nscene = open_scene({str(store.resolve())!r})\n"
+        "from neurospatial.animation import open_scene\n\n"
+        f"scene = open_scene({str(store.resolve())!r})\n"
         "player = scene.nsanim.show()\nplayer",
         "player.holoviews(frame_width=500)",
     ]
