@@ -21,7 +21,16 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["Session", "build_demo_scene", "describe", "main", "make_session"]
+__all__ = [
+    "Session",
+    "build_demo_scene",
+    "camera_px",
+    "describe",
+    "main",
+    "make_session",
+    "write_camera_video",
+    "write_notebook",
+]
 
 
 @dataclass
@@ -100,7 +109,7 @@ def write_camera_video(session: Session, path: Path, fps: float = 30.0) -> NDArr
     x = np.interp(times, session.times, session.positions[:, 0])
     y = np.interp(times, session.times, session.positions[:, 1])
     heading = np.interp(times, session.times, np.unwrap(session.heading))
-    corners = _camera_px(np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]]))
+    corners = camera_px(np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]]))
     floor = np.zeros((CAMERA_SIZE_PX, CAMERA_SIZE_PX, 4), dtype=np.uint8)
     floor[..., :3] = 35
     cv2.fillConvexPoly(floor, np.round(corners).astype(np.int32), (120, 112, 100, 0))
@@ -108,7 +117,7 @@ def write_camera_video(session: Session, path: Path, fps: float = 30.0) -> NDArr
     angle = -np.degrees(heading + 0.07)
     with Encoder(path, CAMERA_SIZE_PX, CAMERA_SIZE_PX, fps, crf=26, preset="veryfast") as enc:
         frame = floor.copy()
-        for k, centre in enumerate(_camera_px(np.column_stack([x, y]))):
+        for k, centre in enumerate(camera_px(np.column_stack([x, y]))):
             np.copyto(frame, floor)
             cv2.ellipse(
                 frame,
@@ -126,7 +135,9 @@ def write_camera_video(session: Session, path: Path, fps: float = 30.0) -> NDArr
     return times
 
 
-def _camera_px(world: NDArray[np.float64]) -> NDArray[np.float64]:
+def camera_px(world: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Where `write_camera_video`'s camera films world points (n, 2) in cm: (col, row)
+    pixel centres, e.g. the arena corners to calibrate the video with."""
     return world @ _CAMERA[:2, :2].T + _CAMERA[:2, 2]
 
 
@@ -185,7 +196,7 @@ def build_demo_scene(n_frames: int = 300, seed: int = 0, camera: Path | None = N
         corners_cm = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 100.0], [0.0, 100.0]])
         # The arena corners where the camera drew them (pixel centres at integers).
         calibration = calibrate_video(
-            camera, env, landmarks_px=_camera_px(corners_cm), landmarks_env=corners_cm
+            camera, env, landmarks_px=camera_px(corners_cm), landmarks_env=corners_cm
         )
         video = VideoOverlay(
             camera, calibration=calibration, times=video_times, alpha=0.8, z_order="below"
