@@ -11,15 +11,12 @@ benchmarks/bench_widget.py (the same session), not from assertions on wall time.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("nbformat")
-
-import itertools
 
 from neurospatial.animation import render_frame
 from neurospatial.animation.render.raster import Compositor
