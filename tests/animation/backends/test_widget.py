@@ -300,7 +300,10 @@ def test_a_200k_frame_store_plays_window_by_window(tmp_path):
         sent.wait_for(8)
         assert sent.frames() == list(range(150_000, 150_008))
         chunk = zarr_chunk(path / "fields" / "field")
-        assert store.chunks("fields/field") == {150_000 // chunk}
+        # One window (a block of frames around the request) is read: one or two chunks
+        # of the store's ~150.
+        read = store.chunks("fields/field")
+        assert 150_000 // chunk in read and len(read) <= 2 and n // chunk > 100
         assert len(store.chunks("overlays/position/position")) <= 2
     finally:
         shown.close()

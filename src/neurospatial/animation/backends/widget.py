@@ -36,6 +36,8 @@ JPEG_QUALITY = 85
 #: A chunk is sent once it holds this many frames or took this long to render.
 _CHUNK_FRAMES = 4
 _CHUNK_SECONDS = 0.05
+#: Frames aligned around a frame asked for outside the current window.
+_SCRUB_BEHIND, _SCRUB_AHEAD = 24, 48
 _WEB = Path(__file__).resolve().parents[1] / "web"
 
 
@@ -282,7 +284,8 @@ class _Renderer(threading.Thread):
             if self._superseded():
                 break
             tic = time.perf_counter()
-            compositor.prefetch(i, frames.stop)
+            # One window around a scrub's target: the next scrubs nearby reuse it.
+            compositor.prefetch(i, max(frames.stop, i + _SCRUB_AHEAD), behind=_SCRUB_BEHIND)
             index.append(i)
             buffers.append(_encode(compositor.render(i, hidden=hidden)))
             self._cursor = (gen, frames.step, i + frames.step)

@@ -320,14 +320,18 @@ class Compositor:
             layers = [layer for layer in layers if layer.name not in hidden]
         return self.draw(layers, out)
 
-    def prefetch(self, start: int, stop: int) -> None:
-        """Align frames ``[start, stop)`` (at most one block) as one window now, so that
-        rendering them in order reads the scene once (live players call this)."""
+    def prefetch(self, start: int, stop: int, *, behind: int = 0) -> None:
+        """Have frames ``[start, stop)`` aligned as one window, so that rendering them
+        reads the scene once: if the current window does not hold them, align one block
+        from `behind` frames before `start` (live players call this)."""
         start = self._check_index(start)
-        stop = min(max(stop, start + 1), self.n_frames, start + self._block)
+        first = max(0, start - max(0, int(behind)))
+        end = min(self.n_frames, first + self._block)
+        stop = min(max(stop, start + 1), end)
         if self._model is not None and self._span[0] <= start and stop <= self._span[1]:
             return
-        self._model, self._span = model_from(self.scene, self.info, start, stop), (start, stop)
+        stop = end  # a whole block: the next requests nearby or ahead need no new window
+        self._model, self._span = model_from(self.scene, self.info, first, stop), (first, stop)
 
     def draw(self, layers: list[Layer], out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
         """Draw layer descriptions (bottom first) into `out` (default: a reused buffer)."""

@@ -22,6 +22,8 @@ const AHEAD_S = 1.0; // seconds of playback asked for ahead of the clock
 const MIN_AHEAD = 8; // frames
 const RESEND_MS = 60; // at most one extension request this often while playing
 const LATE_MS = 200; // the frame on screen's turn passed this long ago: jump ahead
+const SCRUB_GAP_MS = 40; // paused: at most one request for a frame this often
+const SETTLE_MS = 250; // paused this long after a seek: fetch the next frames too
 const SYNC_MS = 100; // the kernel's `frame` is updated at most this often while scrubbing
 
 function float64s(view) {
@@ -233,10 +235,15 @@ function render({ model, el }) {
     if (!playing) {
       if (!cache.has(frame)) {
         const covered = request && request.gen === gen && request.start === frame;
-        if (!covered) send(frame, frame + 1, 1);
+        // While the slider is dragged, one request per SCRUB_GAP_MS (the next
+        // animation frame asks for where the slider is then): fewer frames in flight.
+        const recent = request && now - request.sent < SCRUB_GAP_MS;
+        if (!covered && !recent) send(frame, frame + 1, 1);
         return;
       }
-      // Paused with the frame on screen: have the next ones ready for play and step.
+      // Paused with the frame on screen: have the next ones ready for play and step
+      // (once the slider has rested a moment: during a drag they would only delay it).
+      if (now - lastSeek < SETTLE_MS) return;
       const stop = Math.min(n, frame + 1 + MIN_AHEAD);
       for (let k = frame + 1; k < stop; k += 1) {
         if (cache.has(k)) continue;
@@ -416,7 +423,9 @@ function render({ model, el }) {
     if (bitmap) draw(bitmap, frame);
   }
 
+  let lastSeek = 0;
   function seek(index) {
+    lastSeek = performance.now();
     frame = Math.min(Math.max(Math.round(index), 0), n - 1);
     if (playing) restartClock(performance.now());
     showReadout();
