@@ -1,14 +1,16 @@
 // The neurospatial live player: one browser module for the notebook widget
 // (anywidget) and the served app.
 //
-// The browser owns the clock. It keeps a small window of decoded frames around
-// the playback position and asks the kernel for the frames it lacks with one
-// message, {type: "want", gen, start, stop, step}; the kernel renders them with
-// the compositor and answers with {type: "frames", gen, index: [...]} whose
-// binary buffers are JPEGs, one per index. A newer request replaces an older one
-// on the kernel's side, so a scrub is served next. A frame whose moment has
-// passed is never drawn: the clock shows the frame it asks for, or keeps the
-// last picture while that frame is on its way.
+// The browser owns the clock. It keeps a window of decoded frames around the
+// playback position and asks the kernel for the frames it lacks with one message,
+// {type: "want", gen, start, stop, step}; the kernel renders them with the
+// compositor and answers with {type: "frames", gen, index: [...], cost} whose
+// binary buffers are JPEGs, one per index, and cost its seconds per frame. A newer
+// request replaces an older one on the kernel's side (one that extends it goes on
+// where the kernel is), so a scrub is served next. Playing, a frame whose moment
+// has passed is never drawn: the newest frame at hand not ahead of the clock is;
+// when the kernel cannot render fps x speed frames a second, every step-th frame is
+// asked for (data-step), the step adapting to how often the picture lags.
 //
 // Model traits used: n_frames, fps, width, height, _times (float64 bytes),
 // frame, playing, speed, loop, layers, hidden, _generation, _poster,
@@ -21,7 +23,6 @@ const CACHE_FRAMES = 72; // decoded frames kept (800x600: ~2 MB each)
 const AHEAD_S = 1.0; // seconds of playback asked for ahead of the clock
 const MIN_AHEAD = 8; // frames
 const RESEND_MS = 60; // at most one extension request this often while playing
-const LATE_MS = 200; // the frame on screen's turn passed this long ago: jump ahead
 const SCRUB_GAP_MS = 40; // paused: at most one request for a frame this often
 const SETTLE_MS = 250; // paused this long after a seek: fetch the next frames too
 const SYNC_MS = 100; // the kernel's `frame` is updated at most this often while scrubbing
