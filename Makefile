@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m neurospatial.demo
+	$(VENV)/bin/neurospatial demo
 
 test: $(STAMP)
 	$(PY) -m pytest

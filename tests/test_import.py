@@ -18,6 +18,7 @@ FORBIDDEN = (
     "traitlets",
     "IPython",
     "cv2",
+    "click",
     "tqdm",
     "xarray",
     "dask",

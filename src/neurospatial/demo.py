@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label, path in outputs:
         print(f"  {label:<14} {path.resolve()}")
-    print(f"\nThe player and the HoloViews view: .venv/bin/jupyter lab {notebook}")
+    jupyter = Path(sys.executable).parent / "jupyter"
+    print(f"\nThe player and the HoloViews view: {jupyter} lab {notebook}")
     return 0
 
 

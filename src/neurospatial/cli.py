@@ -1,0 +1,205 @@
+"""The ``neurospatial`` command line: ``demo``, ``info`` and ``render``.
+
+Bad input (a missing path, a store that is not a scene, a bad option) prints our
+WHAT / WHY / HOW message on stderr and exits with status 2, without a traceback;
+``--debug`` (before the command) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["main", "scene_summary"]
+
+#: Exit status for input the user can fix (click uses 2 for usage errors too).
+BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """Turns our errors into a message and an exit status (or a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ValueError, TypeError, FileNotFoundError, FileExistsError, IndexError) as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"neurospatial: {exc}", err=True)
+            ctx.exit(BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")
+@click.version_option(package_name="neurospatial")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Animate spatial fields with behaviour overlays: build, inspect and render scenes."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo_output"),
+    show_default=True,
+    help="Folder for the outputs (created if missing).",
+)
+def demo(out: Path) -> None:
+    """Build the synthetic demo session and render it to every output."""
+    from neurospatial.demo import main as run_demo
+
+    run_demo([str(out)])
+
+
+@main.command()
+@click.argument("scene", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")
+def info(scene: Path, as_json: bool) -> None:
+    """What a scene store holds: frames, times, environment, overlays, regions."""
+    from neurospatial.animation import open_scene
+
+    summary = scene_summary(open_scene(scene))
+    summary["path"] = str(scene)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(_format(summary))
+
+
+@main.command()
+@click.argument("scene", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fps", type=float, default=None, help="Frames per second (default: the scene's).")
+@click.option("--dpi", type=float, default=100, show_default=True, help="100 gives 800 x 600.")
+@click.option("--cmap", default=None, help="Colour map (default: the scene's).")
+@click.option("--vmin", type=float, default=None, help="Lower colour limit (default: the scene's).")
+@click.option("--vmax", type=float, default=None, help="Upper colour limit (default: the scene's).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Rendering processes.")
+@click.option("--crf", type=int, default=None, help="Encoder quality (lower: better, larger).")
+@click.option("--preset", default=None, help="Encoder speed preset, e.g. veryfast.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+def render(
+    scene: Path,
+    out: Path,
+    fps: float | None,
+    dpi: float,
+    cmap: str | None,
+    vmin: float | None,
+    vmax: float | None,
+    workers: int,
+    crf: int | None,
+    preset: str | None,
+    progress: bool | None,
+) -> None:
+    """Render a scene store to OUT (.mp4, .webm, .mov, .avi or .html)."""
+    from neurospatial.animation import animate, open_scene
+    from neurospatial.animation.scene import _check_cmap
+
+    opened = open_scene(scene)
+    style = {"cmap": cmap, "vmin": vmin, "vmax": vmax}
+    changed = {k: v for k, v in style.items() if v is not None}
+    if changed:
+        if cmap is not None:
+            _check_cmap(cmap)
+        low = changed.get("vmin", opened.attrs["vmin"])
+        high = changed.get("vmax", opened.attrs["vmax"])
+        if not low < high:
+            from neurospatial.errors import format_message
+
+            raise ValueError(
+                format_message(
+                    f"--vmin {low} is not below --vmax {high}.",
+                    "the colour map spans vmin .. vmax.",
+                    ["Pass a --vmin below --vmax (or leave one at the scene's value)."],
+                )
+            )
+        opened = opened.copy()
+        opened.attrs.update(changed)
+    options: dict[str, Any] = {k: v for k, v in {"crf": crf, "preset": preset}.items() if v}
+    written = animate(
+        opened,
+        save_path=out,
+        fps=fps,
+        dpi=dpi,
+        n_workers=workers,
+        progress=progress,
+        **options,
+    )
+    click.echo(str(Path(written).resolve()))
+
+
+def scene_summary(scene: Any) -> dict[str, Any]:
+    """A scene's contents as plain data (what ``neurospatial info`` prints)."""
+    import numpy as np
+
+    from neurospatial.animation.scene import scene_environment
+
+    times = np.asarray(scene["fields"]["time"].values, dtype=float)
+    env = scene_environment(scene)
+    extent = [[float(lo), float(hi)] for lo, hi in env.dimension_ranges]
+    overlays = []
+    if "overlays" in scene.children:
+        for name in json.loads(scene.attrs.get("overlays", "[]")):  # in drawing order
+            node = scene["overlays"][name]
+            t = np.asarray(node["time"].values, dtype=float)
+            overlays.append(
+                {
+                    "name": name,
+                    "kind": node.attrs.get("kind"),
+                    "samples": len(t),
+                    "time_range_s": [float(t[0]), float(t[-1])] if len(t) else None,
+                }
+            )
+    return {
+        "title": scene.attrs.get("title") or "",
+        "frames": len(times),
+        "fps": float(scene.attrs["fps"]),
+        "time_range_s": [float(times[0]), float(times[-1])] if len(times) else None,
+        "duration_s": float(times[-1] - times[0]) if len(times) else 0.0,
+        "environment": {
+            "layout": env.layout,
+            "dims": env.n_dims,
+            "bins": env.n_bins,
+            "units": env.units,
+            "extent": extent,
+        },
+        "colour": {
+            "cmap": scene.attrs["cmap"],
+            "vmin": float(scene.attrs["vmin"]),
+            "vmax": float(scene.attrs["vmax"]),
+        },
+        "overlays": overlays,
+        "regions": [{"name": name, "kind": region.kind} for name, region in env.regions.items()],
+    }
+
+
+def _format(s: dict[str, Any]) -> str:
+    env = s["environment"]
+    t = s["time_range_s"] or [0.0, 0.0]
+    extent = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in env["extent"])
+    lines = [
+        f"{s['path']}: {s['title'] or '(untitled)'}",
+        f"  frames       {s['frames']} at {s['fps']:g} frames/s, "
+        f"t = {t[0]:.3f} .. {t[1]:.3f} s ({s['duration_s']:.3f} s)",
+        f"  environment  {env['layout']}, {env['dims']}D, {env['bins']} bins, "
+        f"units {env['units']}, extent {extent}",
+        f"  colour       {s['colour']['cmap']}, {s['colour']['vmin']:g} .. {s['colour']['vmax']:g}",
+    ]
+    for o in s["overlays"]:
+        span = o["time_range_s"]
+        when = f"t = {span[0]:.3f} .. {span[1]:.3f} s" if span else "no samples"
+        lines.append(f"  overlay      {o['name']}: {o['kind']}, {o['samples']} samples, {when}")
+    for r in s["regions"]:
+        lines.append(f"  region       {r['name']} ({r['kind']})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m neurospatial.cli
+    sys.exit(main())
