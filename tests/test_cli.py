@@ -76,6 +76,21 @@ def test_render_writes_video_and_html_with_the_options(demo):
     assert done.stdout.strip() == str((demo / "small.webm").resolve())
     info = probe(demo / "small.webm")
     assert info["frames"] == 300 and (info["width"], info["height"]) == (400, 300)
+    part = run(
+        "render",
+        "demo_scene.zarr",
+        "part.mp4",
+        "--start",
+        "100",
+        "--stop",
+        "130",
+        "--dpi",
+        "50",
+        "--no-progress",
+        cwd=demo,
+    )
+    assert part.returncode == 0, part.stderr
+    assert probe(demo / "part.mp4")["frames"] == 30
     page = run("render", "demo_scene.zarr", "page.html", "--dpi", "50", "--no-progress", cwd=demo)
     assert page.returncode == 0, page.stderr
     assert "data:video/mp4;base64," in (demo / "page.html").read_text(encoding="utf-8")
@@ -90,6 +105,7 @@ def test_render_writes_video_and_html_with_the_options(demo):
         (("render", "demo_scene.zarr", "x.mp4", "--vmin", "5", "--vmax", "1"), "--vmin 5.0 is"),
         (("render", "demo_scene.zarr", "x.mp4", "--cmap", "nope"), "cmap='nope' is not a"),
         (("render", "demo_scene.zarr", "x.mp4", "--fps", "0"), "fps must be a positive number"),
+        (("render", "demo_scene.zarr", "x.mp4", "--start", "400"), "selects no contiguous frames"),
     ],
 )
 def test_bad_input_gets_our_message_and_no_traceback(demo, args, message):

@@ -84,6 +84,8 @@ def info(scene: Path, as_json: bool) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Rendering processes.")
 @click.option("--crf", type=int, default=None, help="Encoder quality (lower: better, larger).")
 @click.option("--preset", default=None, help="Encoder speed preset, e.g. veryfast.")
+@click.option("--start", type=int, default=None, help="First frame to render (default: 0).")
+@click.option("--stop", type=int, default=None, help="Frame to stop before (default: the end).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 def render(
     scene: Path,
@@ -96,9 +98,12 @@ def render(
     workers: int,
     crf: int | None,
     preset: str | None,
+    start: int | None,
+    stop: int | None,
     progress: bool | None,
 ) -> None:
-    """Render a scene store to OUT (.mp4, .webm, .mov, .avi or .html)."""
+    """Render a scene store (or frames --start .. --stop of it) to OUT (.mp4, .webm,
+    .mov, .avi or .html)."""
     from neurospatial.animation import animate, open_scene
     from neurospatial.animation.scene import _check_cmap
 
@@ -123,6 +128,8 @@ def render(
         opened = opened.copy()
         opened.attrs.update(changed)
     options: dict[str, Any] = {k: v for k, v in {"crf": crf, "preset": preset}.items() if v}
+    if start is not None or stop is not None:  # drawn with their trails' history
+        options["frames"] = slice(start, stop)
     written = animate(
         opened,
         save_path=out,

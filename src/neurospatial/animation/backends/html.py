@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from neurospatial.animation.backends.atomic import atomic_path, check_destination
-from neurospatial.animation.backends.video import DEFAULT_PRESET, export_video
+from neurospatial.animation.backends.video import DEFAULT_PRESET, export_video, frame_span
 from neurospatial.errors import format_message
 
 __all__ = ["DEFAULT_MAX_HTML_MB", "LONG_ANIMATION_FRAMES", "estimate_html_mb", "export_html"]
@@ -55,8 +55,10 @@ def export_html(
     text: str | None = None,
     crf: int | None = None,
     preset: str | None = None,
+    frames: slice | None = None,
 ) -> Path:
-    """Write `scene` as a standalone HTML player at `save_path` (atomically).
+    """Write `scene` (or the contiguous `frames`, e.g. ``slice(100, 400)``) as a
+    standalone HTML player at `save_path` (atomically).
 
     `crf`/`preset` default to the video backend's fast preset (crf `SHORT_HTML_CRF`)
     for up to `LONG_ANIMATION_FRAMES` frames, where the file stays small anyway, and
@@ -78,7 +80,8 @@ def export_html(
             )
         )
     check_destination(save_path)
-    n_frames = scene["fields"].sizes["time"]
+    span = frame_span(frames, scene["fields"].sizes["time"])
+    n_frames = len(span)
     long = n_frames > LONG_ANIMATION_FRAMES
     crf = crf if crf is not None else (HTML_CRF if long else SHORT_HTML_CRF)
     preset = preset if preset is not None else (HTML_PRESET if long else DEFAULT_PRESET)
@@ -90,12 +93,17 @@ def export_html(
         "preset": preset,
     }
     if n_frames > 5 * _SAMPLE_FRAMES:
-        estimate = estimate_html_mb(scene, **options)
+        estimate = estimate_html_mb(scene, frames=slice(span.start, span.stop), **options)
         if estimate > max_html_mb:
             raise ValueError(_too_big(n_frames, estimate, max_html_mb, dpi, fps, estimated=True))
     with tempfile.TemporaryDirectory(dir=save_path.parent, prefix=".html-") as tmp:
         mp4 = export_video(
-            scene, Path(tmp) / "frames.mp4", n_workers=n_workers, progress=progress, **options
+            scene,
+            Path(tmp) / "frames.mp4",
+            n_workers=n_workers,
+            progress=progress,
+            frames=slice(span.start, span.stop),
+            **options,
         )
         data = mp4.read_bytes()
     size_mb = _html_bytes(len(data), n_frames) / 1e6
@@ -109,7 +117,9 @@ def export_html(
         data,
         title=title or "neurospatial animation",
         show_heading=not title,  # a scene's own title is drawn in every frame already
-        frame_times=np.asarray(scene["fields"]["time"].values, dtype=float).tolist(),
+        frame_times=np.asarray(scene["fields"]["time"], dtype=float)[
+            span.start : span.stop
+        ].tolist(),
         fps=fps,
         width=width,
         height=height,
@@ -120,14 +130,15 @@ def export_html(
     return save_path
 
 
-def estimate_html_mb(scene: xr.DataTree, **options: Any) -> float:
+def estimate_html_mb(scene: xr.DataTree, *, frames: slice | None = None, **options: Any) -> float:
     """Estimated HTML size in MB: a contiguous window of frames from the middle of
-    the animation is rendered and encoded with the export's settings."""
+    the animation (or of `frames`) is rendered and encoded with the export's settings."""
     from neurospatial.animation.backends.video import segment_window
 
-    n_frames = scene["fields"].sizes["time"]
-    start = max(0, n_frames // 2 - _SAMPLE_FRAMES // 2)
-    stop = min(n_frames, start + _SAMPLE_FRAMES)
+    span = frame_span(frames, scene["fields"].sizes["time"])
+    n_frames = len(span)
+    start = span.start + max(0, n_frames // 2 - _SAMPLE_FRAMES // 2)
+    stop = min(span.stop, start + _SAMPLE_FRAMES)
     window, lo = segment_window(scene, start, stop)
     with tempfile.TemporaryDirectory(prefix="neurospatial-estimate-") as tmp:
         sample = export_video(window, Path(tmp) / "sample.mp4", progress=False, **options)

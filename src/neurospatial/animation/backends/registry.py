@@ -122,14 +122,14 @@ register_backend(
     "video",
     "neurospatial.animation.backends.video:export_video",
     kind="file",
-    options=("crf", "preset"),
+    options=("crf", "preset", "frames"),
     suffixes=(".mp4", ".webm", ".mov", ".avi"),
 )
 register_backend(
     "html",
     "neurospatial.animation.backends.html:export_html",
     kind="file",
-    options=("crf", "preset", "max_html_mb", "text"),
+    options=("crf", "preset", "max_html_mb", "text", "frames"),
     suffixes=(".html", ".htm"),
 )
 register_backend(

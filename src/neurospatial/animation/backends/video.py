@@ -55,8 +55,10 @@ def export_video(
     progress: bool | None = None,
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
+    frames: slice | None = None,
 ) -> Path:
-    """Render every frame of `scene` into a video file at `save_path` (atomically)."""
+    """Render every frame of `scene` (or the contiguous `frames`, e.g. ``slice(100, 400)``,
+    drawn with their trails' history) into a video file at `save_path` (atomically)."""
     save_path = Path(save_path)
     suffix = save_path.suffix.lower()
     if suffix not in CODECS:
@@ -108,6 +110,7 @@ def export_video(
                 ],
             )
         )
+    span = frame_span(frames, n_frames)
     settings = {
         "fps": float(fps),
         "dpi": dpi,
@@ -115,15 +118,36 @@ def export_video(
         "crf": int(crf),
         "preset": preset,
     }
-    show = progress if progress is not None else n_frames >= PROGRESS_MIN_FRAMES
-    n_workers = min(int(n_workers), n_frames)
+    show = progress if progress is not None else len(span) >= PROGRESS_MIN_FRAMES
+    n_workers = min(int(n_workers), len(span))
     with atomic_path(save_path) as tmp:
         if n_workers == 1:
-            with _progress_bar(n_frames, show) as tick:
-                _encode_frames(scene, 0, n_frames, tmp, settings, tick)
+            with _progress_bar(len(span), show) as tick:
+                _encode_frames(scene, span.start, span.stop, tmp, settings, tick)
         else:
-            _encode_parallel(scene, n_frames, n_workers, tmp, settings, show)
+            _encode_parallel(scene, span, n_workers, tmp, settings, show)
     return save_path
+
+
+def frame_span(frames: slice | None, n_frames: int) -> range:
+    """The contiguous frames an export renders: all of them, or `frames`."""
+    if frames is None:
+        return range(n_frames)
+    ok = isinstance(frames, slice) and frames.step in (None, 1)
+    span = range(n_frames)[frames] if ok else range(0)
+    if not ok or len(span) == 0:
+        raise ValueError(
+            format_message(
+                f"frames={frames!r} selects no contiguous frames of the scene's {n_frames}.",
+                "an export renders a run of consecutive frames (with their trails' history).",
+                [
+                    f"Pass a slice with start < stop within 0 .. {n_frames}, "
+                    f"e.g. frames=slice(0, {min(n_frames, 100)}).",
+                    "Leave frames=None to export every frame.",
+                ],
+            )
+        )
+    return span
 
 
 def _encode_frames(
@@ -180,7 +204,7 @@ def _render_segment(
 
 def _encode_parallel(
     scene: xr.DataTree,
-    n_frames: int,
+    span: range,
     n_workers: int,
     out: Path,
     settings: dict[str, Any],
@@ -189,7 +213,8 @@ def _encode_parallel(
     import dask
     from dask.callbacks import Callback
 
-    bounds = np.linspace(0, n_frames, n_workers + 1).round().astype(int)
+    n_frames = len(span)
+    bounds = np.linspace(span.start, span.stop, n_workers + 1).round().astype(int)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".segments-") as tmpdir:
         tasks = []
         segments = []
