@@ -117,6 +117,35 @@ def test_bad_input_gets_our_message_and_no_traceback(demo, args, message):
     assert not (demo / "x.mp4").exists()
 
 
+def test_truncated_stores_are_named_as_such(demo, tmp_path):
+    import shutil
+
+    no_field = tmp_path / "no_field.zarr"
+    shutil.copytree(demo / "demo_scene.zarr", no_field)
+    (no_field / "fields" / "field" / "zarr.json").unlink()
+    done = run("info", no_field, cwd=demo)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"neurospatial: '{no_field}' is an incomplete scene: ")
+    assert "['fields/field'] missing" in done.stderr and "HOW:" in done.stderr
+    assert "ZarrUserWarning" not in done.stderr
+
+    no_chunks = tmp_path / "no_chunks.zarr"
+    shutil.copytree(demo / "demo_scene.zarr", no_chunks)
+    shutil.rmtree(no_chunks / "overlays" / "position" / "position" / "c")
+    info = run("info", no_chunks, cwd=demo)
+    assert info.returncode == 0
+    assert "  incomplete   overlays/position/position: 0 of 6 chunks stored" in info.stdout
+    data = json.loads(run("info", "--json", no_chunks, cwd=demo).stdout)
+    assert data["missing_chunks"] == {"overlays/position/position": {"stored": 0, "expected": 6}}
+    assert (
+        json.loads(run("info", "--json", "demo_scene.zarr", cwd=demo).stdout)["missing_chunks"]
+        == {}
+    )
+    render = run("render", no_chunks, tmp_path / "x.mp4", "--dpi", "40", "--stop", "5", cwd=demo)
+    assert render.returncode == 0
+    assert "warning: overlays/position/position has 0 of 6 chunks" in render.stderr
+
+
 def test_debug_shows_the_traceback_and_usage_errors_are_clicks(demo):
     done = run("--debug", "info", "missing.zarr", cwd=demo)
     assert done.returncode != 0 and "Traceback" in done.stderr

@@ -41,6 +41,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     """Animate spatial fields with behaviour overlays: build, inspect and render scenes."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if not debug:  # zarr's notes on folders it does not know: our messages say more
+        import warnings
+
+        warnings.filterwarnings("ignore", message="Object at .* is not recognized")
 
 
 @main.command()
@@ -64,9 +68,14 @@ def demo(out: Path) -> None:
 def info(scene: Path, as_json: bool) -> None:
     """What a scene store holds: frames, times, environment, overlays, regions."""
     from neurospatial.animation import open_scene
+    from neurospatial.animation.store import missing_chunks
 
     summary = scene_summary(open_scene(scene))
     summary["path"] = str(scene)
+    summary["missing_chunks"] = {
+        name: {"stored": got, "expected": want}
+        for name, (got, want) in missing_chunks(scene).items()
+    }
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -106,8 +115,16 @@ def render(
     .mov, .avi or .html)."""
     from neurospatial.animation import animate, open_scene
     from neurospatial.animation.scene import _check_cmap
+    from neurospatial.animation.store import missing_chunks
 
     opened = open_scene(scene)
+    for name, (got, want) in missing_chunks(scene).items():
+        click.echo(
+            f"neurospatial: warning: {name} has {got} of {want} chunks in {str(scene)!r}; "
+            "absent chunks are drawn as missing data (NaN). If the store was written "
+            "partially, write it again.",
+            err=True,
+        )
     style = {"cmap": cmap, "vmin": vmin, "vmax": vmax}
     changed = {k: v for k, v in style.items() if v is not None}
     if changed:
@@ -205,6 +222,11 @@ def _format(s: dict[str, Any]) -> str:
         lines.append(f"  overlay      {o['name']}: {o['kind']}, {o['samples']} samples, {when}")
     for r in s["regions"]:
         lines.append(f"  region       {r['name']} ({r['kind']})")
+    for name, counts in s.get("missing_chunks", {}).items():
+        lines.append(
+            f"  incomplete   {name}: {counts['stored']} of {counts['expected']} chunks stored"
+            " (absent chunks read as NaN; was the writing interrupted?)"
+        )
     return "\n".join(lines)
 
 

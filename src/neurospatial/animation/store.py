@@ -20,7 +20,7 @@ import xarray as xr
 from neurospatial.animation.scene import SCENE_KIND, SCHEMA_VERSION, link_overlays
 from neurospatial.errors import format_message
 
-__all__ = ["open_scene", "scene_dataset", "scene_overlays"]
+__all__ = ["missing_chunks", "open_scene", "scene_dataset", "scene_overlays"]
 
 
 def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
@@ -61,6 +61,26 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
         raise ValueError(not_a_scene) from exc
     if tree.attrs.get("kind") != SCENE_KIND or "fields" not in tree.children:
         raise ValueError(not_a_scene)
+    missing = [
+        path
+        for path, node, variable in (
+            ("fields/field", "fields", "field"),
+            ("environment/active_mask", "environment", "active_mask"),
+        )
+        if node not in tree.children or variable not in tree[node].data_vars
+    ]
+    if missing:
+        raise ValueError(
+            format_message(
+                f"{label!r} is an incomplete scene: {missing} missing.",
+                "every scene stores its fields and its environment; a store whose writing "
+                "was interrupted, or that was copied in part, lacks some of them.",
+                [
+                    "Write the scene again: scene.to_zarr(path, mode='w', consolidated=False).",
+                    "If it was copied, copy the whole folder again.",
+                ],
+            )
+        )
     version = int(tree.attrs.get("schema_version", -1))
     if version > SCHEMA_VERSION:
         raise ValueError(
@@ -181,3 +201,22 @@ def _register_direct(tree: xr.DataTree, raw: xr.DataTree) -> None:
     }
     key = id(tree)
     _DIRECT[key] = (weakref.ref(tree, lambda _: _DIRECT.pop(key, None)), raw, names, {})
+
+
+def missing_chunks(path: str | os.PathLike[str]) -> dict[str, tuple[int, int]]:
+    """Arrays of a stored scene with chunks absent from the store: path -> (stored,
+    expected). zarr reads an absent chunk as fill values (NaN), silently; a store whose
+    writing was interrupted has absent chunks, but so may a legitimate one whose chunk
+    held only fill values (e.g. a long stretch without tracking)."""
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zarr warns about folders it does not know
+        group = zarr.open_group(os.fspath(path), mode="r")
+        out = {}
+        for name, member in group.members(max_depth=None):
+            if isinstance(member, zarr.Array) and member.nchunks_initialized < member.nchunks:
+                out[name] = (int(member.nchunks_initialized), int(member.nchunks))
+    return out
