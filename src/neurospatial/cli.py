@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-__all__ = ["main", "scene_summary"]
+__all__ = ["main"]
 
 #: Exit status for input the user can fix (click uses 2 for usage errors too).
 BAD_INPUT = 2
@@ -69,6 +69,7 @@ def info(scene: Path, as_json: bool) -> None:
     """What a scene store holds: frames, times, environment, overlays, regions."""
     from neurospatial.animation import open_scene
     from neurospatial.animation.store import missing_chunks
+    from neurospatial.animation.summary import format_summary, scene_summary
 
     summary = scene_summary(open_scene(scene))
     summary["path"] = str(scene)
@@ -79,7 +80,7 @@ def info(scene: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(_format(summary))
+        click.echo(format_summary(summary))
 
 
 @main.command()
@@ -114,7 +115,7 @@ def render(
     """Render a scene store (or frames --start .. --stop of it) to OUT (.mp4, .webm,
     .mov, .avi or .html)."""
     from neurospatial.animation import animate, open_scene
-    from neurospatial.animation.scene import _check_cmap
+    from neurospatial.animation.scene import restyle_scene
     from neurospatial.animation.store import missing_chunks
 
     opened = open_scene(scene)
@@ -125,13 +126,9 @@ def render(
             "partially, write it again.",
             err=True,
         )
-    style = {"cmap": cmap, "vmin": vmin, "vmax": vmax}
-    changed = {k: v for k, v in style.items() if v is not None}
-    if changed:
-        if cmap is not None:
-            _check_cmap(cmap)
-        low = changed.get("vmin", opened.attrs["vmin"])
-        high = changed.get("vmax", opened.attrs["vmax"])
+    if vmin is not None or vmax is not None:  # named by flag, stricter than the scene
+        low = opened.attrs["vmin"] if vmin is None else vmin
+        high = opened.attrs["vmax"] if vmax is None else vmax
         if not low < high:
             from neurospatial.errors import format_message
 
@@ -142,8 +139,7 @@ def render(
                     ["Pass a --vmin below --vmax (or leave one at the scene's value)."],
                 )
             )
-        opened = opened.copy()
-        opened.attrs.update(changed)
+    opened = restyle_scene(opened, cmap=cmap, vmin=vmin, vmax=vmax)
     options: dict[str, Any] = {k: v for k, v in {"crf": crf, "preset": preset}.items() if v}
     if start is not None or stop is not None:  # drawn with their trails' history
         options["frames"] = slice(start, stop)
@@ -157,77 +153,6 @@ def render(
         **options,
     )
     click.echo(str(Path(written).resolve()))
-
-
-def scene_summary(scene: Any) -> dict[str, Any]:
-    """A scene's contents as plain data (what ``neurospatial info`` prints)."""
-    import numpy as np
-
-    from neurospatial.animation.scene import scene_environment
-
-    times = np.asarray(scene["fields"]["time"].values, dtype=float)
-    env = scene_environment(scene)
-    extent = [[float(lo), float(hi)] for lo, hi in env.dimension_ranges]
-    overlays = []
-    if "overlays" in scene.children:
-        for name in json.loads(scene.attrs.get("overlays", "[]")):  # in drawing order
-            node = scene["overlays"][name]
-            t = np.asarray(node["time"].values, dtype=float)
-            overlays.append(
-                {
-                    "name": name,
-                    "kind": node.attrs.get("kind"),
-                    "samples": len(t),
-                    "time_range_s": [float(t[0]), float(t[-1])] if len(t) else None,
-                }
-            )
-    return {
-        "title": scene.attrs.get("title") or "",
-        "frames": len(times),
-        "fps": float(scene.attrs["fps"]),
-        "time_range_s": [float(times[0]), float(times[-1])] if len(times) else None,
-        "duration_s": float(times[-1] - times[0]) if len(times) else 0.0,
-        "environment": {
-            "layout": env.layout,
-            "dims": env.n_dims,
-            "bins": env.n_bins,
-            "units": env.units,
-            "extent": extent,
-        },
-        "colour": {
-            "cmap": scene.attrs["cmap"],
-            "vmin": float(scene.attrs["vmin"]),
-            "vmax": float(scene.attrs["vmax"]),
-        },
-        "overlays": overlays,
-        "regions": [{"name": name, "kind": region.kind} for name, region in env.regions.items()],
-    }
-
-
-def _format(s: dict[str, Any]) -> str:
-    env = s["environment"]
-    t = s["time_range_s"] or [0.0, 0.0]
-    extent = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in env["extent"])
-    lines = [
-        f"{s['path']}: {s['title'] or '(untitled)'}",
-        f"  frames       {s['frames']} at {s['fps']:g} frames/s, "
-        f"t = {t[0]:.3f} .. {t[1]:.3f} s ({s['duration_s']:.3f} s)",
-        f"  environment  {env['layout']}, {env['dims']}D, {env['bins']} bins, "
-        f"units {env['units']}, extent {extent}",
-        f"  colour       {s['colour']['cmap']}, {s['colour']['vmin']:g} .. {s['colour']['vmax']:g}",
-    ]
-    for o in s["overlays"]:
-        span = o["time_range_s"]
-        when = f"t = {span[0]:.3f} .. {span[1]:.3f} s" if span else "no samples"
-        lines.append(f"  overlay      {o['name']}: {o['kind']}, {o['samples']} samples, {when}")
-    for r in s["regions"]:
-        lines.append(f"  region       {r['name']} ({r['kind']})")
-    for name, counts in s.get("missing_chunks", {}).items():
-        lines.append(
-            f"  incomplete   {name}: {counts['stored']} of {counts['expected']} chunks stored"
-            " (absent chunks read as NaN; was the writing interrupted?)"
-        )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m neurospatial.cli

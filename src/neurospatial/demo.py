@@ -215,28 +215,10 @@ def build_demo_scene(n_frames: int = 300, seed: int = 0, camera: Path | None = N
 
 
 def describe(scene: xr.DataTree) -> str:
-    """A short human-readable summary of a scene."""
-    fields = scene["fields"]
-    times = np.asarray(fields["time"].values)
-    lines = [
-        f"Scene: {scene.attrs.get('title') or '(untitled)'}",
-        f"  fields: {fields.sizes['time']} frames x {fields.sizes['bin']} bins, "
-        f"t = {times[0]:.2f} .. {times[-1]:.2f} s, "
-        f"colour range [{scene.attrs['vmin']:.3g}, {scene.attrs['vmax']:.3g}]",
-    ]
-    env = scene["environment"]
-    lines.append(
-        f"  environment: {env.attrs['layout']} layout, units {env.attrs['units']}, "
-        f"grid {tuple(env.sizes[d] for d in env['active_mask'].dims)}"
-    )
-    if "overlays" in scene.children:
-        for name, node in scene["overlays"].children.items():
-            t = np.asarray(node["time"].values)
-            lines.append(
-                f"  overlay {name!r}: {node.attrs['kind']}, {len(t)} samples, "
-                f"t = {t[0]:.2f} .. {t[-1]:.2f} s"
-            )
-    return "\n".join(lines)
+    """A short human-readable summary of a scene (what ``neurospatial info`` prints)."""
+    from neurospatial.animation.summary import format_summary, scene_summary
+
+    return format_summary(scene_summary(scene))
 
 
 def main(argv: list[str] | None = None) -> int:

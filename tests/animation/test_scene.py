@@ -193,3 +193,21 @@ def test_open_scene_indexes_time_once_per_clock(env2d, tmp_path):
     near = back["overlays/position"].to_dataset().sel(time=t[1234] + 1e-6, method="nearest")
     np.testing.assert_array_equal(near["position"].values, pos[1234])
     assert back["overlays/position"]["position"].chunks is not None  # data stays lazy
+
+
+def test_restyle_scene_changes_only_the_style_of_a_copy(env2d):
+    from neurospatial.animation.scene import restyle_scene
+
+    scene = build_scene(env2d, np.zeros((3, env2d.n_bins)), vmin=0, vmax=1)
+    restyled = restyle_scene(scene, cmap="magma", vmax=4)
+    assert (restyled.attrs["cmap"], restyled.attrs["vmin"], restyled.attrs["vmax"]) == (
+        "magma",
+        0.0,
+        4.0,
+    )
+    assert scene.attrs["cmap"] == "viridis" and scene.attrs["vmax"] == 1.0
+    assert restyle_scene(scene) is scene
+    with pytest.raises(ValueError, match="vmin <= vmax"):
+        restyle_scene(scene, vmin=5)
+    with pytest.raises(ValueError, match="'nope' is not a registered"):
+        restyle_scene(scene, cmap="nope")

@@ -170,6 +170,28 @@ def build_scene(
     return xr.DataTree.from_dict(nodes)
 
 
+def restyle_scene(
+    scene: xr.DataTree,
+    *,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> xr.DataTree:
+    """`scene` (a shallow copy: no data is read or copied) drawn with another colour map
+    and/or colour limits; what is not given stays the scene's."""
+    if cmap is None and vmin is None and vmax is None:
+        return scene
+    if cmap is not None:
+        _check_cmap(cmap)
+    low, high = _check_limits(
+        scene.attrs["vmin"] if vmin is None else vmin,
+        scene.attrs["vmax"] if vmax is None else vmax,
+    )
+    restyled = scene.copy()
+    restyled.attrs.update(vmin=low, vmax=high, **({"cmap": cmap} if cmap is not None else {}))
+    return restyled
+
+
 def scene_environment(scene: xr.DataTree) -> Environment:
     """The `Environment` stored in a scene."""
     from neurospatial.environment import Environment
@@ -352,6 +374,11 @@ def _color_limits(
         hi = 1.0 if not np.isfinite(hi) else float(hi)
         vmin = lo if vmin is None else vmin
         vmax = hi if vmax is None else vmax
+    return _check_limits(vmin, vmax)
+
+
+def _check_limits(vmin: Any, vmax: Any) -> tuple[float, float]:
+    """Finite colour limits with vmin <= vmax (equal ones widened by 1)."""
     vmin, vmax = float(vmin), float(vmax)
     if not (np.isfinite(vmin) and np.isfinite(vmax)) or vmin > vmax:
         raise ValueError(
