@@ -45,7 +45,7 @@ from tests.browser.widget_session import (  # noqa: E402
 
 BASELINE_SETUP = """\
 import ipywidgets
-from neurospatial.animation.backends.widget import _encode
+from neurospatial.animation.backends.live import encode_jpeg as _encode
 from neurospatial.animation.render.raster import Compositor
 
 baseline = Compositor(scene)
