@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +26,31 @@ def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`neurospatial demo --out DIR`: the folder it wrote."""
     cwd = tmp_path_factory.mktemp("cli")
-    done = run("demo", "--out", "out", cwd=cwd)
+    done = run("demo", "--out", "demo_output", cwd=cwd)  # as in the README
     assert done.returncode == 0, done.stderr
-    out = cwd / "out"
+    out = cwd / "demo_output"
     for name in ("demo_scene.zarr", "demo.mp4", "demo.html", "demo_frame.png", "demo.ipynb"):
         assert str((out / name).resolve()) in done.stdout, name
     return out
+
+
+def _readme_commands() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.DOTALL)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("neurospatial ")]
+
+
+def test_the_readmes_commands_run(demo):
+    commands = _readme_commands()
+    assert {c.split()[1] for c in commands} == {"demo", "info", "render", "serve"}
+    for command in commands:
+        # demo: the fixture ran it; serve runs until stopped (tests/browser/test_app.py).
+        if command.split()[1] in ("demo", "serve"):
+            continue
+        done = run(*shlex.split(command)[1:], cwd=demo.parent)
+        assert done.returncode == 0, (command, done.stderr)
+    assert probe(demo.parent / "clip.webm")["frames"] > 0
 
 
 def test_info_prints_the_scene_and_json_for_scripts(demo):
@@ -106,6 +127,10 @@ def test_render_writes_video_and_html_with_the_options(demo):
         (("render", "demo_scene.zarr", "x.mp4", "--cmap", "nope"), "cmap='nope' is not a"),
         (("render", "demo_scene.zarr", "x.mp4", "--fps", "0"), "fps must be a positive number"),
         (("render", "demo_scene.zarr", "x.mp4", "--start", "400"), "selects no contiguous frames"),
+        (("serve", "missing.zarr"), "No scene at 'missing.zarr': the path does not exist."),
+        (("serve", "."), "'.' is not a neurospatial scene."),
+        # TEST-NET-1: an address of no machine here.
+        (("serve", "demo_scene.zarr", "--address", "192.0.2.1"), "Cannot listen on 192.0.2.1:"),
     ],
 )
 def test_bad_input_gets_our_message_and_no_traceback(demo, args, message):
@@ -115,6 +140,22 @@ def test_bad_input_gets_our_message_and_no_traceback(demo, args, message):
     assert "WHY:" in done.stderr and "HOW:" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert not (demo / "x.mp4").exists()
+
+
+def test_serve_beyond_loopback_warns_and_a_port_in_use_is_named(demo):
+    import socket
+
+    done = run("serve", "demo_scene.zarr", "--address", "192.0.2.1", "--port", "5999", cwd=demo)
+    assert done.returncode == 2
+    assert done.stderr.startswith("neurospatial: warning: listening on 192.0.2.1: anyone")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run("serve", "demo_scene.zarr", "--port", port, cwd=demo)
+    assert busy.returncode == 2 and "warning" not in busy.stderr
+    assert busy.stderr.startswith(f"neurospatial: Cannot listen on 127.0.0.1:{port}: ")
+    assert "--port" in busy.stderr and "Traceback" not in busy.stderr and busy.stdout == ""
 
 
 def test_truncated_stores_are_named_as_such(demo, tmp_path):

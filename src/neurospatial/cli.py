@@ -1,4 +1,4 @@
-"""The ``neurospatial`` command line: ``demo``, ``info`` and ``render``.
+"""The ``neurospatial`` command line: ``demo``, ``info``, ``render`` and ``serve``.
 
 Bad input (a missing path, a store that is not a scene, a bad option) prints our
 WHAT / WHY / HOW message on stderr and exits with status 2, without a traceback;
@@ -68,15 +68,9 @@ def demo(out: Path) -> None:
 def info(scene: Path, as_json: bool) -> None:
     """What a scene store holds: frames, times, environment, overlays, regions."""
     from neurospatial.animation import open_scene
-    from neurospatial.animation.store import missing_chunks
-    from neurospatial.animation.summary import format_summary, scene_summary
+    from neurospatial.animation.summary import format_summary
 
-    summary = scene_summary(open_scene(scene))
-    summary["path"] = str(scene)
-    summary["missing_chunks"] = {
-        name: {"stored": got, "expected": want}
-        for name, (got, want) in missing_chunks(scene).items()
-    }
+    summary = _summary(scene, open_scene(scene))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -114,18 +108,10 @@ def render(
 ) -> None:
     """Render a scene store (or frames --start .. --stop of it) to OUT (.mp4, .webm,
     .mov, .avi or .html)."""
-    from neurospatial.animation import animate, open_scene
+    from neurospatial.animation import animate
     from neurospatial.animation.scene import restyle_scene
-    from neurospatial.animation.store import missing_chunks
 
-    opened = open_scene(scene)
-    for name, (got, want) in missing_chunks(scene).items():
-        click.echo(
-            f"neurospatial: warning: {name} has {got} of {want} chunks in {str(scene)!r}; "
-            "absent chunks are drawn as missing data (NaN). If the store was written "
-            "partially, write it again.",
-            err=True,
-        )
+    opened = _open_warning(scene)
     if vmin is not None or vmax is not None:  # named by flag, stricter than the scene
         low = opened.attrs["vmin"] if vmin is None else vmin
         high = opened.attrs["vmax"] if vmax is None else vmax
@@ -153,6 +139,95 @@ def render(
         **options,
     )
     click.echo(str(Path(written).resolve()))
+
+
+@main.command()
+@click.argument("scene", type=click.Path(path_type=Path))
+@click.option("--port", type=click.IntRange(1, 65535), default=5006, show_default=True)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback lets others on the network see the scene.",
+)
+@click.option(
+    "--allow-websocket-origin",
+    "origins",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Also accept pages opened as HOST:PORT (e.g. through a proxy or an SSH tunnel).",
+)
+@click.option("--show", is_flag=True, help="Open the page in a web browser.")
+def serve(scene: Path, port: int, address: str, origins: tuple[str, ...], show: bool) -> None:
+    """Serve a scene store in the browser: player, zoomable view, colour controls.
+
+    Ctrl-C stops the server.
+    """
+    import signal
+
+    from neurospatial.animation.backends.app import is_loopback, make_server
+    from neurospatial.animation.summary import format_summary
+
+    opened = _open_warning(scene)
+    if not is_loopback(address):
+        click.echo(
+            f"neurospatial: warning: listening on {address}: anyone who can reach this "
+            f"machine on port {port} can see this scene's data. Use the default "
+            "--address 127.0.0.1 (and an SSH tunnel) to keep it to this machine.",
+            err=True,
+        )
+    server = make_server(
+        opened,
+        port=port,
+        address=address,
+        allow_origins=origins,
+        summary=format_summary(_summary(scene, opened)),
+    )
+    host = address if address not in ("0.0.0.0", "::") else "localhost"
+    url = f"http://{host}:{port}/"
+    click.echo(f"neurospatial: serving {str(scene)!r} at {url}  (Ctrl-C stops)")
+    # Stopped by its process id (SIGTERM) as by Ctrl-C: the same clean stop.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server.start()
+    if show:
+        server.io_loop.add_callback(server.show, "/")
+    try:
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        click.echo("neurospatial: server stopped", err=True)
+
+
+def _open_warning(scene: Path) -> Any:
+    """The scene store at `scene`, with a warning on stderr per incomplete array."""
+    from neurospatial.animation import open_scene
+    from neurospatial.animation.store import missing_chunks
+
+    opened = open_scene(scene)
+    for name, (got, want) in missing_chunks(scene).items():
+        click.echo(
+            f"neurospatial: warning: {name} has {got} of {want} chunks in {str(scene)!r}; "
+            "absent chunks are drawn as missing data (NaN). If the store was written "
+            "partially, write it again.",
+            err=True,
+        )
+    return opened
+
+
+def _summary(path: Path, scene: Any) -> dict[str, Any]:
+    """What ``info`` prints about the scene store at `path`, as data."""
+    from neurospatial.animation.store import missing_chunks
+    from neurospatial.animation.summary import scene_summary
+
+    summary = scene_summary(scene)
+    summary["path"] = str(path)
+    summary["missing_chunks"] = {
+        name: {"stored": got, "expected": want}
+        for name, (got, want) in missing_chunks(path).items()
+    }
+    return summary
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m neurospatial.cli

@@ -87,26 +87,42 @@ KERNEL_IDLE = """async () => {
   }
   throw new Error("the kernel did not become idle");
 }"""
+# The player's elements, inside shadow roots too (Panel renders into them).
+FIND = """const find = (selector) => {
+    const walk = (root) => {
+      const hit = root.querySelector(selector);
+      if (hit) return hit;
+      for (const node of root.querySelectorAll("*")) {
+        const inner = node.shadowRoot && walk(node.shadowRoot);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    return walk(document);
+  };"""
 # Play for `ms` and record every change of the frame on screen (browser clock).
 PLAY = """(ms) => new Promise((resolve) => {
-  const root = document.querySelector(".nsanim-player");
+  FIND
+  const root = find(".nsanim-player");
+  const play = find(".nsanim-play");
   const seen = [];
   const observer = new MutationObserver(() =>
     seen.push([performance.now(), Number(root.dataset.frame)]));
   observer.observe(root, { attributes: true, attributeFilter: ["data-frame"] });
   const start = performance.now();
-  document.querySelector(".nsanim-play").click();
+  play.click();
   setTimeout(() => {
     observer.disconnect();
-    document.querySelector(".nsanim-play").click();
+    play.click();
     resolve({ start, seen });
   }, ms);
-})"""
+})""".replace("FIND", FIND)
 # Move the slider through `targets` ([frame, time] pairs, `interval` ms apart), then
 # time how long the last target takes to be on screen and check that it stays.
 SCRUB = """async ({ targets, interval }) => {
-  const root = document.querySelector(".nsanim-player");
-  const slider = document.querySelector(".nsanim-slider");
+  FIND
+  const root = find(".nsanim-player");
+  const slider = find(".nsanim-slider");
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   for (const [, t] of targets) {
     slider.value = String(t);
@@ -122,8 +138,10 @@ SCRUB = """async ({ targets, interval }) => {
   const ms = performance.now() - start;
   await wait(300);
   return { ms, shown: Number(root.dataset.frame), playing: root.dataset.playing };
-}"""
-CANVAS = """() => document.querySelector(".nsanim-canvas").toDataURL("image/png")"""
+}""".replace("FIND", FIND)
+CANVAS = """() => { FIND return find(".nsanim-canvas").toDataURL("image/png"); }""".replace(
+    "FIND", FIND
+)
 
 
 @dataclass
@@ -227,13 +245,19 @@ def play(session: Session, speed: float, seconds: float = 10.0) -> dict[str, Any
     page.wait_for_timeout(300)  # widget updates reach the kernel in their turn
     kernel_speed = session.output_text(2, "player.frame = 0\nplayer.speed")
     page.wait_for_selector(".nsanim-player[data-frame='0']", timeout=5000)
-    result = page.evaluate(PLAY, int(1000 * (1 + seconds)))
+    return {
+        "kernel_speed": kernel_speed,
+        **playback(page.evaluate(PLAY, int(1000 * (1 + seconds))), seconds),
+    }
+
+
+def playback(result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Figures of a PLAY result over its last `seconds` (the first second is left out)."""
     seen = [(t - result["start"], f) for t, f in result["seen"]]
     window = [(t, f) for t, f in seen if 1000 <= t < 1000 * (1 + seconds)]
     frames = [f for _, f in window]
     gaps = np.diff([t for t, _ in window])
     return {
-        "kernel_speed": kernel_speed,
         "frames": frames,
         "distinct_per_s": len(set(frames)) / seconds,
         "longest_gap_ms": float(gaps.max()) if len(gaps) else float("inf"),

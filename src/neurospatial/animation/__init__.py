@@ -37,6 +37,7 @@ __all__ = [
     "Frame",
     "HeadDirectionOverlay",
     "PositionOverlay",
+    "SceneApp",
     "VideoCalibration",
     "VideoOverlay",
     "align_dataset",
@@ -55,3 +56,12 @@ __all__ = [
     "subsample_frames",
     "to_holoviews",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The served app needs Panel: imported when first asked for, not with the package.
+    if name == "SceneApp":
+        from neurospatial.animation.backends.app import SceneApp
+
+        return SceneApp
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -109,7 +109,12 @@ def player():
 
 
 def test_traits_describe_the_scene_and_the_poster_is_the_first_frame(player):
-    assert (player.n_frames, player.fps, player.width, player.height) == (N_FRAMES, FPS, 400, 300)
+    assert (player.n_frames, player.fps, player.image_width, player.image_height) == (
+        N_FRAMES,
+        FPS,
+        400,
+        300,
+    )
     assert player.layers == ["field", "goal", "position", "head_direction"]
     np.testing.assert_array_equal(np.frombuffer(player._times, "<f8"), np.arange(N_FRAMES) / FPS)
     poster = _decode(player._poster)
@@ -236,7 +241,7 @@ def test_animate_and_animate_fields_pass_the_player_options():
     try:
         assert isinstance(shown, Player)
         assert (shown.fps, shown.frame, shown.speed, shown.loop) == (10.0, 3, 2.0, True)
-        assert shown._poster_frame == 3 and shown.width == 400
+        assert shown._poster_frame == 3 and shown.image_width == 400
     finally:
         shown.close()
     env = square_env()

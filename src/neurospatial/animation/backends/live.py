@@ -14,9 +14,11 @@ again.
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +53,19 @@ _SCRUB_BEHIND, _SCRUB_AHEAD = 24, 48
 
 Send = Callable[[dict[str, Any], list[bytes]], None]
 Request = tuple[int, range, frozenset[str]]
+
+_RUNNING: weakref.WeakSet[FrameServer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running() -> None:
+    # A daemon thread caught at interpreter exit inside native code (the encoder,
+    # the store's readers) can abort the process: stop them while Python still runs.
+    servers = list(_RUNNING)
+    for server in servers:
+        server.stop()
+    for server in servers:
+        server.join(timeout=2.0)
 
 
 class FrameServer(threading.Thread):
@@ -110,6 +125,7 @@ class FrameServer(threading.Thread):
         return self._pending is not None or self._stopped or self._replacement is not None
 
     def run(self) -> None:
+        _RUNNING.add(self)
         try:
             while True:
                 with self._wake:

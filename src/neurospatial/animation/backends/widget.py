@@ -100,8 +100,8 @@ class Player(anywidget.AnyWidget):
 
     n_frames = traitlets.Int(0).tag(sync=True)
     fps = traitlets.Float(30.0).tag(sync=True)
-    width = traitlets.Int(0).tag(sync=True)
-    height = traitlets.Int(0).tag(sync=True)
+    image_width = traitlets.Int(0).tag(sync=True)
+    image_height = traitlets.Int(0).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     frame = traitlets.Int(0).tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
@@ -142,8 +142,8 @@ class Player(anywidget.AnyWidget):
         super().__init__(
             n_frames=compositor.n_frames,
             fps=rate,
-            width=compositor.width,
-            height=compositor.height,
+            image_width=compositor.width,
+            image_height=compositor.height,
             title=compositor.info.title,
             frame=frame,
             speed=speed,

@@ -248,7 +248,6 @@ class HoloViewsView:
             "clim": (layer.vmin, layer.vmax),
             "colorbar": self.colorbar,
             "clipping_colors": {"NaN": "transparent"},
-            "data_aspect": 1,
         }
         if self.hover:
             options["tools"] = ["hover"]

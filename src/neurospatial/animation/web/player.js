@@ -12,11 +12,17 @@
 // when the kernel cannot render fps x speed frames a second, every step-th frame is
 // asked for (data-step), the step adapting to how often the picture lags.
 //
-// Model traits used: n_frames, fps, width, height, _times (float64 bytes),
+// Model traits used: n_frames, fps, image_width, image_height, _times (float64 bytes),
 // frame, playing, speed, loop, layers, hidden, _generation, _poster,
 // _poster_frame, title. For tests, the root element carries data-frame (the
 // frame on screen), data-draws (pictures drawn) and data-received (frames
 // received).
+//
+// Two hosts run this module: anywidget in Jupyter (requests go out with
+// model.send, the JPEGs arrive as the message's buffers) and Panel's
+// AnyWidgetComponent in the served app, whose model has no send: there a request
+// is a change of the `_want` property (numbered, so a repeat is still a change)
+// and the JPEGs arrive inside the message, as `jpegs`.
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const CACHE_FRAMES = 72; // decoded frames kept (800x600: ~2 MB each)
@@ -87,11 +93,22 @@ function formatTime(t) {
   return `${t.toFixed(3)} s`;
 }
 
+function requester(model) {
+  if (typeof model.send === "function") return (message) => model.send(message);
+  let serial = 0;
+  return (message) => {
+    serial += 1;
+    model.set("_want", { ...message, serial });
+    model.save_changes();
+  };
+}
+
 function render({ model, el }) {
+  const ask = requester(model);
   const n = model.get("n_frames");
   const times = float64s(model.get("_times"));
-  const width = model.get("width");
-  const height = model.get("height");
+  const width = model.get("image_width");
+  const height = model.get("image_height");
 
   const root = element("div", "nsanim-player", el);
   root.tabIndex = 0;
@@ -197,7 +214,7 @@ function render({ model, el }) {
     stop = Math.min(n, stop);
     if (start >= stop) return;
     request = { gen, start, stop, step, sent: performance.now(), last: -1, answered: false };
-    model.send({ type: "want", gen, start, stop, step });
+    ask({ type: "want", gen, start, stop, step });
   }
 
   // What the kernel tells and what arrives: seconds per frame it spends rendering
@@ -443,11 +460,12 @@ function render({ model, el }) {
       return;
     }
     if (msg.type !== "frames" || msg.gen !== gen) return;
+    const jpegs = buffers && buffers.length ? buffers : msg.jpegs || [];
     noteArrival(performance.now(), msg);
     msg.index.forEach((index, k) => {
       received += 1;
       root.dataset.received = String(received);
-      const blob = new Blob([bytesOf(buffers[k])], { type: "image/jpeg" });
+      const blob = new Blob([bytesOf(jpegs[k])], { type: "image/jpeg" });
       createImageBitmap(blob).then((bitmap) => {
         if (!alive || msg.gen !== gen) {
           bitmap.close();

@@ -1,0 +1,277 @@
+"""The served app (``neurospatial serve``) in headless Chromium: issue 11's targets.
+
+The scene (tests/browser/app_session.py): 800 x 600 pixels, a 41 x 41 field,
+position with a trail, a 4-keypoint skeleton and a heading arrow (three overlays)
+and two regions, 30 frames/s, written to zarr. The server is the console script in
+a subprocess, as a user starts it; everything is timed with the browser's clock:
+
+* first picture: from opening the page to the player's first frame, for the
+  3,000-frame store and for a 100,000-frame one (plus the server's start, from
+  launching the command to its URL);
+* playback: distinct frames drawn per second over 10 s, after the first second, at
+  1x, 2x and 4x, then at 1x in two tabs at once;
+* scrub: from moving the slider to a random frame to that frame on screen; once with
+  0.3 s rests between scrubs, once with rests drawn from 0.3-1.5 s (the HoloViews view
+  follows a frame that rested 0.8 s, holding the server for its update: a scrub
+  that starts then waits for it);
+* drag: 50 slider moves 16 ms apart, then the time until the last one is on screen.
+
+Baseline, in the same run: what a per-frame Python round trip gives in Panel, a
+``pn.pane.JPG`` whose object a periodic callback (every 33 ms) sets to the next
+frame's JPEG (the same compositor and encoder); distinct pictures per second are
+counted in the browser.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_app.py [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.app_session import (  # noqa: E402
+    AppPage,
+    Served,
+    build_scene,
+    free_port,
+    open_page,
+    start_serve,
+)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.widget_session import FIND, PLAY, playback, scrub  # noqa: E402
+
+from neurospatial.animation import open_scene  # noqa: E402
+
+N_FRAMES = 3000
+LONG_FRAMES = 100_000
+
+BASELINE_APP = """\
+import sys
+
+import panel as pn
+
+from neurospatial.animation import open_scene
+from neurospatial.animation.backends.live import encode_jpeg
+from neurospatial.animation.render.raster import Compositor
+
+scene = open_scene(sys.argv[1])
+port = int(sys.argv[2])
+
+
+def session():
+    compositor = Compositor(scene)
+    image = pn.pane.JPG(encode_jpeg(compositor.render(0)), width=800, height=600)
+    state = {"k": 0}
+
+    def step():
+        state["k"] = (state["k"] + 1) % compositor.n_frames
+        image.object = encode_jpeg(compositor.render(state["k"]))
+
+    pn.state.add_periodic_callback(step, period=33)
+    return image
+
+
+server = pn.serve({"/": session}, port=port, show=False, start=False, verbose=False)
+print(f"baseline at http://127.0.0.1:{port}/", flush=True)
+server.start()
+server.io_loop.start()
+"""
+# Count changes of the baseline's picture for `ms` milliseconds.
+BASELINE_COUNT = """async (ms) => {
+  FIND
+  let img = null;
+  while (!(img = find("img"))) await new Promise((r) => setTimeout(r, 50));
+  const seen = [];
+  const observer = new MutationObserver(() => seen.push(performance.now()));
+  observer.observe(img, { attributes: true, attributeFilter: ["src"] });
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  observer.disconnect();
+  return { start, seen };
+}""".replace("FIND", FIND)
+
+
+def play(tab: AppPage, speed: float, seconds: float = 10.0) -> dict[str, Any]:
+    tab.page.locator(".nsanim-speed").select_option(str(speed).rstrip("0").rstrip("."))
+    seek(tab, 0)
+    return playback(tab.page.evaluate(PLAY, int(1000 * (1 + seconds))), seconds)
+
+
+def seek(tab: AppPage, frame: int) -> None:
+    result = scrub(tab, [frame])
+    assert result["shown"] == frame, result
+
+
+def scrubs(tab: AppPage, targets: list[int], rests_ms: list[float]) -> list[float | None]:
+    out = []
+    for k, rest in zip(targets, rests_ms, strict=True):
+        out.append(scrub(tab, [int(k)])["ms"])  # waits 0.3 s after the frame is shown
+        tab.page.wait_for_timeout(max(0.0, rest - 300))
+    return out
+
+
+def two_tabs(tab: AppPage, browser: Any, served: Served, scene: Any) -> list[float]:
+    second = open_page(browser, served, scene)
+    try:
+        for page in (tab, second):
+            page.page.locator(".nsanim-speed").select_option("1")
+            seek(page, 0)
+        second.page.evaluate(f"() => {{ window.__played = ({PLAY})(11000); }}")
+        first = playback(tab.page.evaluate(PLAY, 11000), 10.0)
+        other = playback(second.page.evaluate("() => window.__played"), 10.0)
+        return [first["distinct_per_s"], other["distinct_per_s"]]
+    finally:
+        second.page.context.close()
+
+
+def long_store(folder: Path, browser: Any) -> dict[str, float]:
+    path = folder / "long.zarr"
+    built = time.perf_counter()
+    build_scene(LONG_FRAMES).to_zarr(path, consolidated=False)
+    print(f"(wrote the {LONG_FRAMES:,}-frame store in {time.perf_counter() - built:.0f} s)")
+    started = time.perf_counter()
+    served = start_serve(path)
+    try:
+        up = time.perf_counter() - started
+        tab = open_page(browser, served, open_scene(path))
+        tab.page.context.close()
+        return {"server_s": up, "first_s": tab.first_picture_s}
+    finally:
+        served.stop()
+
+
+def baseline(folder: Path, store: Path, browser: Any) -> float:
+    script = folder / "baseline_app.py"
+    script.write_text(BASELINE_APP, encoding="utf-8")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(store), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        page = browser.new_context().new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        result = page.evaluate(BASELINE_COUNT, 11_000)
+        page.context.close()
+        seen = [t - result["start"] for t in result["seen"]]
+        return len([t for t in seen if 1000 <= t < 11_000]) / 10.0
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def measure(folder: Path, browser: Any) -> dict[str, Any]:
+    store = folder / "session.zarr"
+    build_scene(N_FRAMES).to_zarr(store, consolidated=False)
+    scene = open_scene(store)
+    figures: dict[str, Any] = {}
+    started = time.perf_counter()
+    served = start_serve(store)
+    figures["server_s"] = time.perf_counter() - started
+    try:
+        tab = open_page(browser, served, scene)
+        figures["first_s"], figures["view_s"] = tab.first_picture_s, tab.view_ready_s
+        for speed in (1, 2, 4):
+            figures[f"play_{speed}x"] = play(tab, speed)
+        tab.page.locator(".nsanim-speed").select_option("1")
+        rng = np.random.default_rng(0)
+        targets = list(rng.integers(0, N_FRAMES, 20))
+        figures["scrub_ms"] = scrubs(tab, targets, [300.0] * 20)
+        rests = list(rng.uniform(300, 1500, 30))
+        figures["scrub_rested_ms"] = scrubs(tab, list(rng.integers(0, N_FRAMES, 30)), rests)
+        drags = []
+        for start in rng.integers(0, N_FRAMES - 400, 6):
+            targets = list(range(int(start), int(start) + 400, 8))
+            drags.append(scrub(tab, targets, interval_ms=16)["ms"])
+        figures["drag_ms"] = drags
+        figures["two_tabs"] = two_tabs(tab, browser, served, scene)
+        figures["errors"] = list(tab.errors)
+        tab.page.screenshot(path=str(folder / "app.png"))
+        tab.page.context.close()
+    finally:
+        served.stop()
+    figures["long"] = long_store(folder, browser)
+    figures["baseline"] = baseline(folder, store, browser)
+    return figures
+
+
+def report(figures: dict[str, Any]) -> str:
+    def ms(values: list[float | None]) -> str:
+        got = np.array([np.inf if v is None else v for v in values])
+        return f"median {np.median(got):.0f}, p90 {np.percentile(got, 90):.0f}, max {got.max():.0f}"
+
+    long = figures["long"]
+    rows = [
+        ("server start (command to URL)", f"{figures['server_s']:.2f} s", ""),
+        ("first picture, 3,000 frames", f"{figures['first_s']:.2f} s", ""),
+        ("zoomable view shown", f"{figures['view_s']:.2f} s", ""),
+        (
+            f"first picture, {LONG_FRAMES:,} frames",
+            f"{long['first_s']:.2f} s (server start {long['server_s']:.2f} s)",
+            "<= 3 s",
+        ),
+    ]
+    for speed in (1, 2, 4):
+        play_ = figures[f"play_{speed}x"]
+        rows.append(
+            (
+                f"playback {speed}x (scene {30 * speed} frames/s)",
+                f"{play_['distinct_per_s']:.1f} frames/s, longest gap "
+                f"{play_['longest_gap_ms']:.0f} ms",
+                ">= 30 frames/s",
+            )
+        )
+    one, other = figures["two_tabs"]
+    rows.append(("playback 1x, two tabs at once", f"{one:.1f} and {other:.1f} frames/s", ">= 30"))
+    rows.append(("scrub, 0.3 s rests", ms(figures["scrub_ms"]) + " ms", "<= 150 ms"))
+    rows.append(("scrub, 0.3-1.5 s rests", ms(figures["scrub_rested_ms"]) + " ms", "<= 150 ms"))
+    rows.append(("last frame after a drag", ms(figures["drag_ms"]) + " ms", "<= 150 ms"))
+    base = figures["baseline"]
+    rows.append(("baseline: pn.pane.JPG set every 33 ms", f"{base:.1f} frames/s shown", ""))
+    ratio = figures["play_2x"]["distinct_per_s"] / max(base, 1e-9)
+    rows.append(("app 2x / baseline", f"{ratio:.1f}x", ""))
+    width = max(len(r[0]) for r in rows)
+    value = max(len(r[1]) for r in rows)
+    lines = [f"{'':{width}}  {'measured':{value}}  target", "-" * (width + value + 12)]
+    lines += [f"{a:{width}}  {b:{value}}  {c}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="keep stores and screenshots")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.out or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                figures = measure(folder, browser)
+            finally:
+                browser.close()
+    print(report(figures))
+    if figures["errors"]:
+        print("page errors:", figures["errors"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
