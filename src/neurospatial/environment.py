@@ -1,15 +1,18 @@
 """`Environment`: a discretized space (bins) with named regions.
 
-Only the regular ``"grid"`` layout exists today. Everything downstream (place
-fields, the scene, renderers) talks to an environment through layout-neutral
-members – `bin_centers`, `bin_at`, `n_bins`, `dimension_ranges`, `to_dataset` –
-so other layouts (hexagonal, graph/1D track, masked polygons) can be added
-without touching the animation code. Grid-only members (`grid_edges`,
-`grid_shape`, `active_mask`) are documented as such.
+Layouts: ``"grid"`` (a regular grid in 1, 2 or 3 dims, optionally masked: bins
+inferred from samples, inside a polygon, from a mask or an image), ``"hexagonal"``
+(2D hexagons) and ``"graph"`` (a linearized track: bins along the edges of a graph
+laid out in 2D). Everything downstream (place fields, the scene, renderers) talks
+to an environment through layout-neutral members – `bin_centers`, `bin_at`,
+`n_bins`, `dimension_ranges`, `to_dataset` – so renderers need no layout-specific
+code. Grid-only members (`grid_edges`, `grid_shape`, `active_mask`) say so when
+asked on another layout.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -18,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from neurospatial.errors import format_message
+from neurospatial.hexagonal import HexLattice
 from neurospatial.regions import Regions
 
 if TYPE_CHECKING:
@@ -25,18 +29,24 @@ if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
     from scipy.spatial import cKDTree
 
+    from neurospatial.tracks import Track, TrackBins
+
 __all__ = ["Environment"]
 
 SPACE_NAMES = ("x", "y", "z")
-_CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active")
+LAYOUTS = ("grid", "hexagonal", "graph")
+_CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active", "_cell_to_bin")
 
 
 class Environment:
     """A discretized N-dimensional space (1, 2 or 3 dims) with named regions.
 
-    Build one with `Environment.from_samples`. Bins are numbered 0..n_bins-1
-    over the *active* bins only; every per-bin array (fields, occupancy) uses that
-    order, which is the C order of the grid restricted to active bins.
+    Build one with `Environment.from_samples` (a grid or hexagons over samples),
+    `from_polygon`, `from_mask` or `from_image` (masked grids) or `from_graph` (a
+    linearized track). Bins are numbered 0..n_bins-1 over the *active* bins only;
+    every per-bin array (fields, occupancy) uses that order: the C order of the grid
+    (or the hexagon lattice's rows) restricted to active bins; along the track's
+    linear coordinate for a track.
 
     Examples
     --------
@@ -88,11 +98,41 @@ class Environment:
                     ],
                 )
             )
+        self._layout = "grid"
+        self._hex: HexLattice | None = None
+        self._hex_active: NDArray[np.bool_] | None = None
+        self._track: Track | None = None
+        self._track_bins: TrackBins | None = None
+        self._track_width = self._track_bin_size = 0.0
         self.units = units
         self.name = name
         self.regions = regions if regions is not None else Regions(n_dims)
         self._kdtree: cKDTree | None = None
         self._kernels: dict[float, csr_matrix] = {}
+        if not self._active_mask.any():
+            raise ValueError(
+                format_message(
+                    f"active_mask has no active bin (all {self._active_mask.size} are False).",
+                    "an environment needs at least one bin to hold values.",
+                    [
+                        "Check the mask's polarity: True marks bins that belong to the arena.",
+                        "Check that the mask covers the arena (its extent and bin size).",
+                    ],
+                )
+            )
+
+    @classmethod
+    def _other(cls, layout: str, n_dims: int, units: str, name: str) -> Environment:
+        """An environment of a non-grid layout (the factories fill in its geometry)."""
+        env = cls.__new__(cls)
+        env._grid_edges, env._active_mask = (), np.zeros(0, dtype=bool)
+        env._layout = layout
+        env._hex = env._hex_active = None
+        env._track = env._track_bins = None
+        env._track_width = env._track_bin_size = 0.0
+        env.units, env.name, env.regions = units, name, Regions(n_dims)
+        env._kdtree, env._kernels = None, {}
+        return env
 
     # ------------------------------------------------------------------ factory
     @classmethod
@@ -105,8 +145,9 @@ class Environment:
         infer_active_bins: bool = True,
         bin_count_threshold: int = 0,
         name: str = "",
+        layout: str = "grid",
     ) -> Environment:
-        """Build a regular grid covering position samples.
+        """Build a regular grid (or a hexagonal lattice) covering position samples.
 
         Parameters
         ----------
@@ -122,12 +163,29 @@ class Environment:
             active; otherwise every grid bin is active.
         bin_count_threshold : int
             Minimum sample count a bin must exceed to be active.
+        layout : {"grid", "hexagonal"}
+            ``"hexagonal"`` (2D samples only): pointy-top hexagons of width `bin_size`
+            across flats (the distance between neighbouring centres).
 
         Notes
         -----
         Per dimension the grid has ``floor(extent / bin_size) + 1`` bins,
-        centred on the data's range, so no sample lies on the outer edges.
+        centred on the data's range, so no sample lies on the outer edges. The
+        hexagonal lattice likewise covers the samples' range, centred on it.
         """
+        if layout not in ("grid", "hexagonal"):
+            raise ValueError(
+                format_message(
+                    f"layout={layout!r} is not a layout from_samples builds.",
+                    "from_samples lays regular bins over the samples: square ('grid') or "
+                    "hexagonal ('hexagonal').",
+                    [
+                        "Pass layout='grid' or layout='hexagonal'.",
+                        "For a track, use Environment.from_graph; for an arena's outline, "
+                        "Environment.from_polygon.",
+                    ],
+                )
+            )
         pos = np.asarray(positions, dtype=np.float64)
         if pos.ndim == 1:
             pos = pos[:, None]
@@ -185,6 +243,15 @@ class Environment:
                 )
             )
         lo, hi = pos.min(axis=0), pos.max(axis=0)
+        if layout == "hexagonal":
+            from neurospatial.layouts import hexagonal_from_samples
+
+            lattice, active = hexagonal_from_samples(
+                pos, sizes, infer_active_bins, bin_count_threshold
+            )
+            env = cls._hexagonal(lattice, active, units)
+            env.name = name
+            return env
         n = np.floor((hi - lo) / sizes + 1e-9).astype(int) + 1
         start = (lo + hi) / 2 - n * sizes / 2
         edges = tuple(start[d] + sizes[d] * np.arange(n[d] + 1) for d in range(n_dims))
@@ -208,49 +275,287 @@ class Environment:
             active = np.ones(tuple(n), dtype=bool)
         return cls(edges, active, units=units, name=name)
 
+    @classmethod
+    def from_polygon(
+        cls, polygon: Any, bin_size: float | ArrayLike, *, units: str = "cm", name: str = ""
+    ) -> Environment:
+        """A grid masked to the bins whose centres lie inside `polygon`.
+
+        Parameters
+        ----------
+        polygon : shapely Polygon or MultiPolygon
+            The arena's outline in environment units (e.g. a circle:
+            ``shapely.Point(50, 50).buffer(45)``; a plus maze: a union of boxes).
+        bin_size : float or pair of float
+            Bin side length(s).
+
+        Examples
+        --------
+        >>> import shapely
+        >>> from neurospatial import Environment
+        >>> env = Environment.from_polygon(shapely.Point(0, 0).buffer(10), bin_size=2.0)
+        >>> env.layout, env.grid_shape, env.n_bins
+        ('grid', (10, 10), 80)
+        """
+        from neurospatial.layouts import grid_from_polygon
+
+        edges, active = grid_from_polygon(polygon, bin_size)
+        return cls(edges, active, units=units, name=name)
+
+    @classmethod
+    def from_mask(
+        cls,
+        active_mask: ArrayLike,
+        grid_edges: tuple[ArrayLike, ...],
+        *,
+        units: str = "cm",
+        name: str = "",
+    ) -> Environment:
+        """A grid from a boolean mask in (x, y[, z]) order and its edges per dimension.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from neurospatial import Environment
+        >>> mask = np.array([[True, False], [True, True]])  # mask[ix, iy]
+        >>> env = Environment.from_mask(mask, (np.array([0, 5, 10]), np.array([0, 5, 10])))
+        >>> env.n_bins, env.bin_at([[7.0, 2.0]]).tolist()
+        (3, [1])
+        """
+        from neurospatial.layouts import check_mask
+
+        edges, active = check_mask(active_mask, grid_edges)
+        return cls(edges, active, units=units, name=name)
+
+    @classmethod
+    def from_image(
+        cls,
+        mask_image: ArrayLike,
+        bin_size: float,
+        *,
+        origin: tuple[float, float] = (0.0, 0.0),
+        units: str = "cm",
+        name: str = "",
+    ) -> Environment:
+        """A 2D grid from a boolean image (rows, cols): one bin per pixel.
+
+        Row 0 is the image's top, so it becomes the highest y; pixel ``(row, col)``
+        covers x in ``origin[0] + [col, col + 1) * bin_size`` and y in
+        ``origin[1] + [n_rows - 1 - row, n_rows - row) * bin_size``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from neurospatial import Environment
+        >>> image = np.array([[1, 0, 0], [1, 1, 1]], dtype=bool)  # an L, top row first
+        >>> env = Environment.from_image(image, bin_size=10.0)
+        >>> env.bin_at([[5.0, 15.0], [25.0, 15.0]]).tolist()  # top-left on, top-right off
+        [1, -1]
+        """
+        from neurospatial.layouts import grid_from_image
+
+        edges, active = grid_from_image(mask_image, bin_size, origin)
+        return cls(edges, active, units=units, name=name)
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: Any,
+        edge_order: Any,
+        edge_spacing: float | ArrayLike,
+        bin_size: float,
+        *,
+        positions: Any = None,
+        track_width: float | None = None,
+        units: str = "cm",
+        name: str = "",
+    ) -> Environment:
+        """A linearized track: bins along the edges of a graph laid out in 2D.
+
+        Parameters
+        ----------
+        graph : networkx graph or sequence of (u, v)
+            A graph whose nodes have a ``"pos"`` attribute (x, y), or an edge list
+            with `positions` (a mapping node -> (x, y)).
+        edge_order : sequence of (u, v)
+            Every edge once, in the order of the linear coordinate; each pair's order
+            is the direction distance grows along that edge.
+        edge_spacing : float or sequence of float
+            Gap in linear distance between consecutive edges (one value or
+            ``len(edge_order) - 1``).
+        bin_size : float
+            Bin length along the track (each edge gets equal bins of about this length).
+        track_width : float, optional
+            The track's width (default ``2 * bin_size``): 2D samples within half of it
+            from the centre line are on the track (`bin_at`), and bins are drawn this
+            wide.
+
+        Examples
+        --------
+        >>> from neurospatial import Environment
+        >>> nodes = {"a": (0.0, 0.0), "b": (0.0, 50.0), "c": (40.0, 50.0)}
+        >>> env = Environment.from_graph([("a", "b"), ("b", "c")], [("a", "b"), ("b", "c")],
+        ...                              edge_spacing=0.0, bin_size=10.0, positions=nodes)
+        >>> env.layout, env.n_bins
+        ('graph', 9)
+        >>> linear, edge = env.linearize([[1.0, 20.0], [30.0, 49.0]])
+        >>> linear.tolist(), edge.tolist()
+        ([20.0, 80.0], [0, 1])
+        """
+        from neurospatial.layouts import check_track_width
+        from neurospatial.tracks import parse_track
+
+        track = parse_track(graph, edge_order, edge_spacing, positions=positions)  # type: ignore[arg-type]
+        width = check_track_width(track_width, bin_size)
+        return cls._on_track(track, float(bin_size), width, units, name)
+
+    @classmethod
+    def _hexagonal(
+        cls, lattice: HexLattice, active: NDArray[np.bool_], units: str, name: str = ""
+    ) -> Environment:
+        env = cls._other("hexagonal", 2, units, name)
+        env._hex, env._hex_active = lattice, np.asarray(active, dtype=bool)
+        return env
+
+    @classmethod
+    def _on_track(
+        cls, track: Track, bin_size: float, width: float, units: str, name: str = ""
+    ) -> Environment:
+        from neurospatial.tracks import track_bins
+
+        env = cls._other("graph", 2, units, name)
+        env._track, env._track_bins = track, track_bins(track, bin_size)
+        env._track_bin_size, env._track_width = bin_size, width
+        return env
+
     # --------------------------------------------------------------- properties
     @property
     def layout(self) -> str:
-        """Layout kind: ``"grid"`` (regular grid; the only layout so far)."""
-        return "grid"
+        """Layout kind: ``"grid"`` (regular, possibly masked), ``"hexagonal"`` or
+        ``"graph"`` (a linearized track)."""
+        return self._layout
 
     @property
     def n_dims(self) -> int:
-        return len(self._grid_edges)
+        return len(self._grid_edges) if self._layout == "grid" else 2
 
     @property
     def n_bins(self) -> int:
         """Number of active bins."""
+        if self._layout == "hexagonal":
+            return int(self._hex_active.sum())  # type: ignore[union-attr]
+        if self._layout == "graph":
+            return len(self._track_bins.centers)  # type: ignore[union-attr]
         return int(self._active_mask.sum())
+
+    def _grid_only(self, member: str) -> None:
+        if self._layout != "grid":
+            raise AttributeError(
+                format_message(
+                    f"Environment.{member} exists for grid layouts; this environment's "
+                    f"layout is {self._layout!r}.",
+                    "only a grid has edges per dimension and a mask over them.",
+                    [
+                        "Use the layout-neutral members: bin_centers, bin_at, n_bins, "
+                        "dimension_ranges.",
+                        "For a track, env.track and env.linear_bin_centers describe the bins.",
+                    ],
+                )
+            )
 
     @property
     def grid_edges(self) -> tuple[NDArray[np.float64], ...]:
         """Bin edges per dimension (grid layouts)."""
+        self._grid_only("grid_edges")
         return self._grid_edges
 
     @property
     def grid_shape(self) -> tuple[int, ...]:
         """Number of grid bins per dimension, in (x, y, z) order (grid layouts)."""
+        self._grid_only("grid_shape")
         return self._active_mask.shape
 
     @property
     def active_mask(self) -> NDArray[np.bool_]:
         """Boolean array of `grid_shape`, True for active bins (grid layouts)."""
+        self._grid_only("active_mask")
         return self._active_mask
 
     @property
+    def hex_lattice(self) -> HexLattice:
+        """The hexagonal lattice (hexagonal layouts)."""
+        if self._hex is None:
+            raise AttributeError(
+                format_message(
+                    f"Environment.hex_lattice exists for hexagonal layouts; this "
+                    f"environment's layout is {self._layout!r}.",
+                    "only hexagonal environments have a lattice of hexagons.",
+                    ["Build one with Environment.from_samples(..., layout='hexagonal')."],
+                )
+            )
+        return self._hex
+
+    @property
+    def track(self) -> Track:
+        """The track's graph in linear order (graph layouts)."""
+        if self._track is None:
+            raise AttributeError(
+                format_message(
+                    f"Environment.track exists for graph layouts; this environment's "
+                    f"layout is {self._layout!r}.",
+                    "only a linearized track has a graph of edges.",
+                    ["Build one with Environment.from_graph(graph, edge_order, ...)."],
+                )
+            )
+        return self._track
+
+    @property
+    def track_width(self) -> float:
+        """Width of the track in environment units (graph layouts): samples within half
+        of it from the track's centre line are on the track."""
+        self.track  # noqa: B018  (the error for other layouts)
+        return self._track_width
+
+    @property
+    def linear_bin_centers(self) -> NDArray[np.float64]:
+        """Distance along the track of each bin's centre, shape (n_bins,) (graph layouts)."""
+        self.track  # noqa: B018
+        return self._track_bins.linear_centers  # type: ignore[union-attr]
+
+    @property
     def bin_sizes(self) -> NDArray[np.float64]:
-        """Bin side length per dimension."""
+        """Bin side length per dimension (hexagons: their width across flats; a track:
+        the bin length asked for)."""
+        if self._layout == "hexagonal":
+            return np.full(2, self._hex.size)  # type: ignore[union-attr]
+        if self._layout == "graph":
+            lengths = np.diff(self._track_bins.linear_edges, axis=1)  # type: ignore[union-attr]
+            return np.full(2, float(lengths.max()))
         return np.array([e[1] - e[0] for e in self._grid_edges])
 
     @property
     def dimension_ranges(self) -> tuple[tuple[float, float], ...]:
         """Per-dimension (min, max) of the discretized space."""
+        if self._layout == "hexagonal":
+            lattice = self._hex
+            centres = self.bin_centers
+            half = np.array([lattice.size / 2, lattice.radius])  # type: ignore[union-attr]
+            lo, hi = centres.min(axis=0) - half, centres.max(axis=0) + half
+            return tuple((float(a), float(b)) for a, b in zip(lo, hi, strict=True))
+        if self._layout == "graph":
+            points = self._track.node_positions  # type: ignore[union-attr]
+            reach = self._track_width / 2
+            lo, hi = points.min(axis=0) - reach, points.max(axis=0) + reach
+            return tuple((float(a), float(b)) for a, b in zip(lo, hi, strict=True))
         return tuple((float(e[0]), float(e[-1])) for e in self._grid_edges)
 
     @cached_property
     def bin_centers(self) -> NDArray[np.float64]:
         """Array of shape (n_bins, n_dims): centre of each active bin."""
+        if self._layout == "hexagonal":
+            return self._hex.centers()[self._hex_active]  # type: ignore[union-attr]
+        if self._layout == "graph":
+            return self._track_bins.centers  # type: ignore[union-attr]
         centres = [(e[:-1] + e[1:]) / 2 for e in self._grid_edges]
         mesh = np.meshgrid(*centres, indexing="ij")
         return np.stack([m[self._active_mask] for m in mesh], axis=1)
@@ -266,6 +571,14 @@ class Environment:
     def _flat_active_index(self) -> NDArray[np.int64]:
         return np.flatnonzero(self._active_mask.ravel())
 
+    @cached_property
+    def _cell_to_bin(self) -> NDArray[np.int64]:
+        """Hexagon flat index -> active bin index (-1 for inactive hexagons)."""
+        active = self._hex_active
+        lookup = np.full(len(active), -1, dtype=np.int64)  # type: ignore[arg-type]
+        lookup[active] = np.arange(int(active.sum()))  # type: ignore[union-attr]
+        return lookup
+
     # ------------------------------------------------------------------ queries
     def bin_at(self, points: ArrayLike) -> NDArray[np.int64]:
         """Active bin index of each point, -1 outside the environment.
@@ -275,6 +588,11 @@ class Environment:
         points : array-like of shape (n_points, n_dims)
         """
         pts = np.asarray(points, dtype=np.float64).reshape(-1, self.n_dims)
+        if self._layout == "hexagonal":
+            cells = self._hex.index(pts)  # type: ignore[union-attr]
+            return np.where(cells >= 0, self._cell_to_bin[np.maximum(cells, 0)], -1)
+        if self._layout == "graph":
+            return self._track_bin_at(pts, self._track_width / 2)
         inside = np.all(np.isfinite(pts), axis=1)
         pts = np.where(np.isfinite(pts), pts, 0.0)
         idx = []
@@ -287,8 +605,29 @@ class Environment:
         flat = np.ravel_multi_index(tuple(idx), self.grid_shape)
         return np.where(inside, self._grid_to_active[flat], -1)
 
+    def linearize(
+        self, positions: ArrayLike, *, max_distance: float | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Distance along the track and edge (its index in the edge order) of each 2D
+        sample (graph layouts); NaN and -1 for non-finite samples.
+
+        Samples farther than `max_distance` from the track (default: the track's
+        width) are refused with the offending ones named: they are not on it.
+        """
+        from neurospatial.layouts import linearize
+
+        return linearize(self, positions, max_distance)
+
+    def _track_bin_at(self, points: NDArray[np.float64], reach: float) -> NDArray[np.int64]:
+        from neurospatial.tracks import linear_bin, project
+
+        where = project(self._track, points)  # type: ignore[arg-type]
+        bins = linear_bin(self._track_bins, self._track, where.linear, where.edge)  # type: ignore[arg-type]
+        return np.where(where.distance <= reach, bins, -1)
+
     def to_grid(self, values: ArrayLike, fill: float = np.nan) -> NDArray[np.float64]:
         """Scatter per-bin values of shape (..., n_bins) onto the grid, (..., *grid_shape)."""
+        self._grid_only("to_grid")
         vals = np.asarray(values, dtype=np.float64)
         out = np.full((*vals.shape[:-1], self._active_mask.size), fill)
         out[..., self._flat_active_index] = vals
@@ -299,11 +638,18 @@ class Environment:
         if self._kdtree is None:
             from scipy.spatial import cKDTree
 
-            self._kdtree = cKDTree(self.bin_centers)
+            # On a track, distances run along it (its linear coordinate).
+            points = (
+                self.linear_bin_centers[:, None] if self._layout == "graph" else self.bin_centers
+            )
+            self._kdtree = cKDTree(points)
         return self._kdtree
 
     def smoothing_kernel(self, bandwidth: float) -> csr_matrix:
         """Sparse Gaussian kernel over bins, K[i, j] = exp(-d_ij^2 / 2 bw^2), d <= 4 bw.
+
+        ``d`` is the distance between bin centres; on a track, the distance along it
+        (between linear positions, edge spacings included).
 
         Cached per bandwidth; dropped by ``clear_cache(kernels=True)``.
         """
@@ -418,34 +764,42 @@ class Environment:
 
     # ------------------------------------------------------------ serialization
     def to_dataset(self) -> xr.Dataset:
-        """Lossless description as an ``xr.Dataset`` (bins, grid, units, regions)."""
+        """Lossless description as an ``xr.Dataset`` (bins, layout geometry, units,
+        regions)."""
         import xarray as xr
 
         space = np.array(SPACE_NAMES[: self.n_dims], dtype=object)
-        data_vars: dict[str, Any] = {
-            "bin_center": (("bin", "space"), self.bin_centers),
-            "active_mask": (tuple(f"grid_{s}" for s in space), self._active_mask),
-        }
-        for s, edges in zip(space, self._grid_edges, strict=True):
-            data_vars[f"edges_{s}"] = (f"grid_edge_{s}", edges)
-        attrs = {
+        data_vars: dict[str, Any] = {"bin_center": (("bin", "space"), self.bin_centers)}
+        attrs: dict[str, Any] = {
             "layout": self.layout,
             "units": self.units,
             "name": self.name,
             "regions": self.regions.to_json(),
         }
+        if self._layout == "grid":
+            data_vars["active_mask"] = (tuple(f"grid_{s}" for s in space), self._active_mask)
+            for s, edges in zip(space, self._grid_edges, strict=True):
+                data_vars[f"edges_{s}"] = (f"grid_edge_{s}", edges)
+        elif self._layout == "hexagonal":
+            data_vars["hex_active"] = ("hex_cell", self._hex_active)
+            attrs["hex_lattice"] = json.dumps(self._hex.to_attrs())  # type: ignore[union-attr]
+        else:
+            data_vars["linear_bin_center"] = ("bin", self.linear_bin_centers)
+            attrs["track"] = json.dumps(self._track.to_dict())  # type: ignore[union-attr]
+            attrs["track_bin_size"] = self._track_bin_size
+            attrs["track_width"] = self._track_width
         return xr.Dataset(data_vars, coords={"space": space}, attrs=attrs)
 
     @classmethod
     def from_dataset(cls, ds: xr.Dataset) -> Environment:
         """Rebuild an environment written by `to_dataset`."""
         layout = ds.attrs.get("layout")
-        if layout != "grid":
+        if layout not in LAYOUTS:
             raise ValueError(
                 format_message(
-                    f"Unsupported environment layout {layout!r} (known: 'grid').",
+                    f"Unsupported environment layout {layout!r} (known: {list(LAYOUTS)}).",
                     "the dataset's attrs['layout'] says how its bins are rebuilt, and this "
-                    "version of neurospatial knows only the 'grid' layout.",
+                    "version of neurospatial does not know that layout.",
                     [
                         "Pass a dataset written by Environment.to_dataset().",
                         "Upgrade neurospatial if a newer version wrote it.",
@@ -453,39 +807,59 @@ class Environment:
                 )
             )
         space = [str(s) for s in ds["space"].values]
-        edges = tuple(np.asarray(ds[f"edges_{s}"].values, dtype=np.float64) for s in space)
-        active = np.asarray(ds["active_mask"].values, dtype=bool)
-        regions = Regions.from_json(len(space), ds.attrs.get("regions", "{}"))
-        return cls(
-            edges,
-            active,
-            units=str(ds.attrs.get("units", "cm")),
-            regions=regions,
-            name=str(ds.attrs.get("name", "")),
-        )
+        units, name = str(ds.attrs.get("units", "cm")), str(ds.attrs.get("name", ""))
+        if layout == "grid":
+            edges = tuple(np.asarray(ds[f"edges_{s}"].values, dtype=np.float64) for s in space)
+            env = cls(edges, np.asarray(ds["active_mask"].values, dtype=bool), units=units)
+        elif layout == "hexagonal":
+            lattice = HexLattice.from_attrs(json.loads(ds.attrs["hex_lattice"]))
+            env = cls._hexagonal(lattice, np.asarray(ds["hex_active"].values, bool), units)
+        else:
+            from neurospatial.tracks import Track
+
+            track = Track.from_dict(json.loads(ds.attrs["track"]))
+            env = cls._on_track(
+                track, float(ds.attrs["track_bin_size"]), float(ds.attrs["track_width"]), units
+            )
+        env.name = name
+        env.regions = Regions.from_json(len(space), ds.attrs.get("regions", "{}"))
+        return env
 
     def __repr__(self) -> str:
         ranges = ", ".join(
             f"{s}=[{lo:g}, {hi:g}]"
             for s, (lo, hi) in zip(SPACE_NAMES, self.dimension_ranges, strict=False)
         )
+        shape = f"grid_shape={self.grid_shape}, " if self._layout == "grid" else ""
         return (
             f"Environment(layout={self.layout!r}, n_dims={self.n_dims}, n_bins={self.n_bins}, "
-            f"grid_shape={self.grid_shape}, {ranges} {self.units}, regions={list(self.regions)})"
+            f"{shape}{ranges} {self.units}, regions={list(self.regions)})"
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Environment):
             return NotImplemented
+        if (self._layout, self.units, self.n_bins) != (other._layout, other.units, other.n_bins):
+            return False
+        if dict(self.regions) != dict(other.regions):
+            return False
+        if self._layout == "hexagonal":
+            return self._hex == other._hex and np.array_equal(
+                np.asarray(self._hex_active), np.asarray(other._hex_active)
+            )
+        if self._layout == "graph":
+            return (
+                self._track.to_dict() == other._track.to_dict()  # type: ignore[union-attr]
+                and self._track_bin_size == other._track_bin_size
+                and self._track_width == other._track_width
+            )
         return (
-            self.units == other.units
-            and self.grid_shape == other.grid_shape
+            self.grid_shape == other.grid_shape
             and all(
                 np.array_equal(a, b)
                 for a, b in zip(self._grid_edges, other._grid_edges, strict=True)
             )
             and np.array_equal(self._active_mask, other._active_mask)
-            and dict(self.regions) == dict(other.regions)
         )
 
     __hash__ = None  # type: ignore[assignment]

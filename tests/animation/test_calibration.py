@@ -481,19 +481,19 @@ def test_environment_exactly_covered_does_not_warn():
 
 
 def test_non_grid_layout_warns_alignment_is_approximate():
-    class HexEnvironment(Environment):
-        @property
-        def layout(self) -> str:
-            return "hexagonal"
-
-    env = HexEnvironment.from_samples(
-        np.array([[2.0, 2.0], [30.0, 22.0]]), bin_size=2.0, infer_active_bins=False
+    env = Environment.from_samples(
+        np.array([[2.0, 2.0], [30.0, 22.0]]),
+        bin_size=2.0,
+        infer_active_bins=False,
+        layout="hexagonal",
     )
-    with pytest.warns(
-        UserWarning, match="alignment is approximate for non-grid 2D layouts"
-    ) as record:
+    with pytest.warns(UserWarning) as record:  # also: the hexagons reach past the video
         calibrate_video(_frames(64, 48), env, cm_per_px=0.5)
-    assert "'hexagonal'" in str(record[0].message)
+    messages = [str(w.message) for w in record]
+    assert any(
+        "alignment is approximate for non-grid 2D layouts" in m and "'hexagonal'" in m
+        for m in messages
+    ), messages
 
 
 def test_calibration_dicts_record_the_pixel_convention_and_old_ones_are_converted():

@@ -65,7 +65,7 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
         path
         for path, node, variable in (
             ("fields/field", "fields", "field"),
-            ("environment/active_mask", "environment", "active_mask"),
+            ("environment/bin_center", "environment", "bin_center"),
         )
         if node not in tree.children or variable not in tree[node].data_vars
     ]

@@ -4,7 +4,8 @@ One mechanism maps pixels to bins for every renderer: `raster_bins` gives the bi
 under each pixel centre of an axis-aligned raster (``env.bin_at`` at the centres;
 -1 where there is no bin). The compositor uses it at its screen pixels,
 `field_image` at the environment's own raster (for a grid: one pixel per grid
-bin), so a new layout needs a `bin_at`, not a renderer change.
+bin; for hexagons or a track: a finer raster that shows their shapes), so a new
+layout needs a `bin_at`, not a renderer change.
 """
 
 from __future__ import annotations
@@ -51,9 +52,28 @@ def raster_bins(env: Environment, *axes: NDArray[np.float64]) -> NDArray[np.intp
     return np.moveaxis(bins.reshape(len(axes[1]), len(xs), len(axes[2])), 2, 0)
 
 
+#: Pixels per bin (across its smallest side) of the field image of a non-grid layout,
+#: and the most pixels per axis.
+_PX_PER_BIN = 8
+_MAX_PX = 800
+
+
 def image_axes(env: Environment) -> dict[str, NDArray[np.float64]]:
     """World coordinates of the field image's pixel centres per axis (y ascending):
-    for a grid, its bin centres; in 1D, one row on the strip's centre line."""
+    for a grid, its bin centres; in 1D, one row on the strip's centre line; for other
+    layouts (hexagons, a track), a raster fine enough to show each bin's shape
+    (8 pixels across the smallest bin, at most 800 per axis) over the environment's
+    extent."""
+    if env.layout != "grid":
+        step = float(env.bin_sizes.min())
+        if env.layout == "graph":
+            step = min(step, env.track_width)
+        step /= _PX_PER_BIN
+        axes = {}
+        for name, (lo, hi) in zip("xy", env.dimension_ranges, strict=True):
+            n = int(np.clip(np.ceil((hi - lo) / step), 1, _MAX_PX))
+            axes[name] = lo + (np.arange(n) + 0.5) * (hi - lo) / n
+        return axes
     centres = [(e[:-1] + e[1:]) / 2 for e in env.grid_edges]
     axes = {"x": centres[0]}
     axes["y"] = centres[1] if env.n_dims >= 2 else np.array([STRIP_CENTRE])
