@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from neurospatial.environment_factories import LayoutFactories
 from neurospatial.errors import format_message
 from neurospatial.hexagonal import HexLattice
 from neurospatial.regions import Regions
@@ -38,7 +39,7 @@ LAYOUTS = ("grid", "hexagonal", "graph")
 _CACHED_PROPERTIES = ("bin_centers", "_flat_active_index", "_grid_to_active", "_cell_to_bin")
 
 
-class Environment:
+class Environment(LayoutFactories):
     """A discretized N-dimensional space (1, 2 or 3 dims) with named regions.
 
     Build one with `Environment.from_samples` (a grid or hexagons over samples),
@@ -275,159 +276,6 @@ class Environment:
             active = np.ones(tuple(n), dtype=bool)
         return cls(edges, active, units=units, name=name)
 
-    @classmethod
-    def from_polygon(
-        cls, polygon: Any, bin_size: float | ArrayLike, *, units: str = "cm", name: str = ""
-    ) -> Environment:
-        """A grid masked to the bins whose centres lie inside `polygon`.
-
-        Parameters
-        ----------
-        polygon : shapely Polygon or MultiPolygon
-            The arena's outline in environment units (e.g. a circle:
-            ``shapely.Point(50, 50).buffer(45)``; a plus maze: a union of boxes).
-        bin_size : float or pair of float
-            Bin side length(s).
-
-        Examples
-        --------
-        >>> import shapely
-        >>> from neurospatial import Environment
-        >>> env = Environment.from_polygon(shapely.Point(0, 0).buffer(10), bin_size=2.0)
-        >>> env.layout, env.grid_shape, env.n_bins
-        ('grid', (10, 10), 80)
-        """
-        from neurospatial.layouts import grid_from_polygon
-
-        edges, active = grid_from_polygon(polygon, bin_size)
-        return cls(edges, active, units=units, name=name)
-
-    @classmethod
-    def from_mask(
-        cls,
-        active_mask: ArrayLike,
-        grid_edges: tuple[ArrayLike, ...],
-        *,
-        units: str = "cm",
-        name: str = "",
-    ) -> Environment:
-        """A grid from a boolean mask in (x, y[, z]) order and its edges per dimension.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from neurospatial import Environment
-        >>> mask = np.array([[True, False], [True, True]])  # mask[ix, iy]
-        >>> env = Environment.from_mask(mask, (np.array([0, 5, 10]), np.array([0, 5, 10])))
-        >>> env.n_bins, env.bin_at([[7.0, 2.0]]).tolist()
-        (3, [1])
-        """
-        from neurospatial.layouts import check_mask
-
-        edges, active = check_mask(active_mask, grid_edges)
-        return cls(edges, active, units=units, name=name)
-
-    @classmethod
-    def from_image(
-        cls,
-        mask_image: ArrayLike,
-        bin_size: float,
-        *,
-        origin: tuple[float, float] = (0.0, 0.0),
-        units: str = "cm",
-        name: str = "",
-    ) -> Environment:
-        """A 2D grid from a boolean image (rows, cols): one bin per pixel.
-
-        Row 0 is the image's top, so it becomes the highest y; pixel ``(row, col)``
-        covers x in ``origin[0] + [col, col + 1) * bin_size`` and y in
-        ``origin[1] + [n_rows - 1 - row, n_rows - row) * bin_size``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from neurospatial import Environment
-        >>> image = np.array([[1, 0, 0], [1, 1, 1]], dtype=bool)  # an L, top row first
-        >>> env = Environment.from_image(image, bin_size=10.0)
-        >>> env.bin_at([[5.0, 15.0], [25.0, 15.0]]).tolist()  # top-left on, top-right off
-        [1, -1]
-        """
-        from neurospatial.layouts import grid_from_image
-
-        edges, active = grid_from_image(mask_image, bin_size, origin)
-        return cls(edges, active, units=units, name=name)
-
-    @classmethod
-    def from_graph(
-        cls,
-        graph: Any,
-        edge_order: Any,
-        edge_spacing: float | ArrayLike,
-        bin_size: float,
-        *,
-        positions: Any = None,
-        track_width: float | None = None,
-        units: str = "cm",
-        name: str = "",
-    ) -> Environment:
-        """A linearized track: bins along the edges of a graph laid out in 2D.
-
-        Parameters
-        ----------
-        graph : networkx graph or sequence of (u, v)
-            A graph whose nodes have a ``"pos"`` attribute (x, y), or an edge list
-            with `positions` (a mapping node -> (x, y)).
-        edge_order : sequence of (u, v)
-            Every edge once, in the order of the linear coordinate; each pair's order
-            is the direction distance grows along that edge.
-        edge_spacing : float or sequence of float
-            Gap in linear distance between consecutive edges (one value or
-            ``len(edge_order) - 1``).
-        bin_size : float
-            Bin length along the track (each edge gets equal bins of about this length).
-        track_width : float, optional
-            The track's width (default ``2 * bin_size``): 2D samples within half of it
-            from the centre line are on the track (`bin_at`), and bins are drawn this
-            wide.
-
-        Examples
-        --------
-        >>> from neurospatial import Environment
-        >>> nodes = {"a": (0.0, 0.0), "b": (0.0, 50.0), "c": (40.0, 50.0)}
-        >>> env = Environment.from_graph([("a", "b"), ("b", "c")], [("a", "b"), ("b", "c")],
-        ...                              edge_spacing=0.0, bin_size=10.0, positions=nodes)
-        >>> env.layout, env.n_bins
-        ('graph', 9)
-        >>> linear, edge = env.linearize([[1.0, 20.0], [30.0, 49.0]])
-        >>> linear.tolist(), edge.tolist()
-        ([20.0, 80.0], [0, 1])
-        """
-        from neurospatial.layouts import check_track_width
-        from neurospatial.tracks import parse_track
-
-        track = parse_track(graph, edge_order, edge_spacing, positions=positions)  # type: ignore[arg-type]
-        width = check_track_width(track_width, bin_size)
-        return cls._on_track(track, float(bin_size), width, units, name)
-
-    @classmethod
-    def _hexagonal(
-        cls, lattice: HexLattice, active: NDArray[np.bool_], units: str, name: str = ""
-    ) -> Environment:
-        env = cls._other("hexagonal", 2, units, name)
-        env._hex, env._hex_active = lattice, np.asarray(active, dtype=bool)
-        return env
-
-    @classmethod
-    def _on_track(
-        cls, track: Track, bin_size: float, width: float, units: str, name: str = ""
-    ) -> Environment:
-        from neurospatial.tracks import track_bins
-
-        env = cls._other("graph", 2, units, name)
-        env._track, env._track_bins = track, track_bins(track, bin_size)
-        env._track_bin_size, env._track_width = bin_size, width
-        return env
-
     # --------------------------------------------------------------- properties
     @property
     def layout(self) -> str:
@@ -448,20 +296,27 @@ class Environment:
             return len(self._track_bins.centers)  # type: ignore[union-attr]
         return int(self._active_mask.sum())
 
-    def _grid_only(self, member: str) -> None:
-        if self._layout != "grid":
+    def _only(self, layout: str, member: str, how: list[str]) -> None:
+        """Raise for `member` asked on another layout than `layout`."""
+        if self._layout != layout:
             raise AttributeError(
                 format_message(
-                    f"Environment.{member} exists for grid layouts; this environment's "
+                    f"Environment.{member} exists for {layout} layouts; this environment's "
                     f"layout is {self._layout!r}.",
-                    "only a grid has edges per dimension and a mask over them.",
-                    [
-                        "Use the layout-neutral members: bin_centers, bin_at, n_bins, "
-                        "dimension_ranges.",
-                        "For a track, env.track and env.linear_bin_centers describe the bins.",
-                    ],
+                    f"only a {layout} environment has it.",
+                    how,
                 )
             )
+
+    def _grid_only(self, member: str) -> None:
+        self._only(
+            "grid",
+            member,
+            [
+                "Use the layout-neutral members: bin_centers, bin_at, n_bins, dimension_ranges.",
+                "For a track, env.track and env.linear_bin_centers describe the bins.",
+            ],
+        )
 
     @property
     def grid_edges(self) -> tuple[NDArray[np.float64], ...]:
@@ -484,29 +339,17 @@ class Environment:
     @property
     def hex_lattice(self) -> HexLattice:
         """The hexagonal lattice (hexagonal layouts)."""
-        if self._hex is None:
-            raise AttributeError(
-                format_message(
-                    f"Environment.hex_lattice exists for hexagonal layouts; this "
-                    f"environment's layout is {self._layout!r}.",
-                    "only hexagonal environments have a lattice of hexagons.",
-                    ["Build one with Environment.from_samples(..., layout='hexagonal')."],
-                )
-            )
+        how = ["Build one with Environment.from_samples(..., layout='hexagonal')."]
+        self._only("hexagonal", "hex_lattice", how)
+        assert self._hex is not None
         return self._hex
 
     @property
     def track(self) -> Track:
         """The track's graph in linear order (graph layouts)."""
-        if self._track is None:
-            raise AttributeError(
-                format_message(
-                    f"Environment.track exists for graph layouts; this environment's "
-                    f"layout is {self._layout!r}.",
-                    "only a linearized track has a graph of edges.",
-                    ["Build one with Environment.from_graph(graph, edge_order, ...)."],
-                )
-            )
+        how = ["Build one with Environment.from_graph(graph, edge_order, ...)."]
+        self._only("graph", "track", how)
+        assert self._track is not None
         return self._track
 
     @property

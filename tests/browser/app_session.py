@@ -9,7 +9,6 @@ and a region's name are markup, which the page must show as text.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import signal
@@ -22,10 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
-
-from tests.browser.widget_session import CANVAS, FIND, SETUP
+from tests.browser.widget_session import FIND, SETUP, PlayerPage
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -144,7 +140,7 @@ VIEW_TITLE = """() => [...window.Bokeh.documents[0].all_models]
 
 
 @dataclass
-class AppPage:
+class AppPage(PlayerPage):
     """One browser tab on the served app."""
 
     page: Page
@@ -152,15 +148,6 @@ class AppPage:
     first_picture_s: float
     view_ready_s: float  # navigation start to the zoomable view's first plot
     errors: list[str] = field(default_factory=list)
-
-    def canvas(self) -> np.ndarray:
-        url = self.page.evaluate(CANVAS)
-        data = base64.b64decode(url.split(",", 1)[1])
-        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-    def shown(self) -> int:
-        return int(self.page.get_attribute(".nsanim-player", "data-frame") or -1)
 
     def wait_for_frame(self, frame: int, timeout: float = 10_000) -> None:
         self.page.wait_for_selector(f".nsanim-player[data-frame='{frame}']", timeout=timeout)

@@ -144,8 +144,25 @@ CANVAS = """() => { FIND return find(".nsanim-canvas").toDataURL("image/png"); }
 )
 
 
+class PlayerPage:
+    """What a page showing the player offers (`page` is its Playwright page)."""
+
+    page: Page
+
+    def canvas(self) -> np.ndarray:
+        """The player's picture, RGB."""
+        url = self.page.evaluate(CANVAS)
+        data = base64.b64decode(url.split(",", 1)[1])
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def shown(self) -> int:
+        """The frame on screen."""
+        return int(self.page.get_attribute(".nsanim-player", "data-frame") or -1)
+
+
 @dataclass
-class Session:
+class Session(PlayerPage):
     lab: JupyterLab
     page: Page
     scene: Any  # the same scene, built in the test process
@@ -167,15 +184,6 @@ class Session:
             elif "data" in output:
                 text.append("".join(output["data"].get("text/plain", "")))
         return "".join(text).strip()
-
-    def canvas(self) -> np.ndarray:
-        url = self.page.evaluate(CANVAS)
-        data = base64.b64decode(url.split(",", 1)[1])
-        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-    def shown(self) -> int:
-        return int(self.page.get_attribute(".nsanim-player", "data-frame") or -1)
 
 
 # Run the player's cell and time, with the browser's clock, its first picture.
