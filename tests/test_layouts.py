@@ -49,7 +49,13 @@ def w_track() -> Environment:
     )
 
 
+def cube() -> Environment:
+    rng = np.random.default_rng(4)
+    return Environment.from_samples(rng.uniform(0, 100, (20_000, 3)), bin_size=10.0)
+
+
 LAYOUTS = {"circle": circle, "hexagonal": hexagons, "w_track": w_track}
+STORED = {**LAYOUTS, "cube_3d": cube}  # the pixel tests of 3D are below
 
 
 # ------------------------------------------------------------------ masked grids
@@ -157,7 +163,7 @@ def test_hexagon_bins_are_hexagons():
         assert (env.bin_at(centre + 1.04 * corners) != k).all()
     # Areas: the share of random points per bin matches the hexagon's area.
     rng = np.random.default_rng(1)
-    (x0, x1), (y0, y1) = env.dimension_ranges
+    (x0, x1), (y0, y1) = env.dimension_ranges[:2]
     points = rng.uniform((x0, y0), (x1, y1), (200_000, 2))
     counts = np.bincount(env.bin_at(points) + 1, minlength=env.n_bins + 1)[1:]
     area = np.sqrt(3) / 2 * 10.0**2
@@ -183,9 +189,9 @@ def test_a_track_linearizes_2d_samples_and_bins_along_its_edges():
 
 
 # -------------------------------------------------------------- round trips
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("layout", sorted(STORED))
 def test_every_layout_round_trips_through_datasets_zarr_and_pickle(layout, tmp_path):
-    env = LAYOUTS[layout]()
+    env = STORED[layout]()
     env.regions.add("goal", point=tuple(env.bin_centers[3]))
     again = Environment.from_dataset(env.to_dataset())
     assert again == env and again.layout == env.layout
@@ -199,9 +205,9 @@ def test_every_layout_round_trips_through_datasets_zarr_and_pickle(layout, tmp_p
     np.testing.assert_array_equal(stored.bin_at(probe), env.bin_at(probe))
 
 
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("layout", sorted(STORED))
 def test_compute_place_field_against_a_hand_computed_occupancy(layout):
-    env = LAYOUTS[layout]()
+    env = STORED[layout]()
     rng = np.random.default_rng(2)
     visited = rng.choice(env.n_bins, 6, replace=False)
     samples = np.repeat(visited, [5, 10, 15, 20, 25, 30])  # samples per visited bin
@@ -272,7 +278,7 @@ def test_one_lit_bin_lights_its_shape_where_it_is_and_the_marker_lands_on_it(lay
 def _inside_axes(frame, env) -> np.ndarray:
     """Pixels over the environment's extent (not the colour bar)."""
     mask = np.zeros(frame.image.shape[:2], bool)
-    (x0, x1), (y0, y1) = env.dimension_ranges
+    (x0, x1), (y0, y1) = env.dimension_ranges[:2]
     lo = frame.world_to_px(np.array([[x0, y0]]))[0]
     hi = frame.world_to_px(np.array([[x1, y1]]))[0]
     c0, c1 = sorted((int(lo[0]), int(hi[0])))
@@ -328,3 +334,143 @@ def test_a_networkx_graph_with_positions_makes_the_same_track():
     graph.add_edges_from(W_EDGES)
     env = Environment.from_graph(graph, W_EDGES, edge_spacing=10.0, bin_size=5.0, track_width=8.0)
     assert env == w_track()
+
+
+# ------------------------------------------------------------------------- 3D
+def _volume_scene(volume="max"):
+    rng = np.random.default_rng(3)
+    env = Environment.from_samples(rng.uniform(0, 100, (20_000, 3)), bin_size=10.0)
+    target = int(env.bin_at([[35.0, 65.0, 75.0]])[0])
+    fields = np.zeros((1, env.n_bins))
+    fields[0, target] = 1.0
+    marker = PositionOverlay(np.array([[35.0, 65.0, 75.0]]), color="red")
+    scene = build_scene(env, fields, overlays=[marker], vmin=0, vmax=1, fps=1, volume=volume)
+    return env, scene
+
+
+@pytest.mark.parametrize(("volume", "lit"), [("max", True), (75.0, True), (25.0, False)])
+def test_a_3d_grid_is_drawn_as_its_maximum_or_a_slice(volume, lit):
+    env, scene = _volume_scene(volume)
+    frame = render_frame(scene, 0)
+    red, green, blue = np.moveaxis(frame.image[..., :3].astype(int), -1, 0)
+    yellow = (red > 200) & (green > 200) & (blue < 80)
+    rows, cols = np.nonzero(yellow & _inside_axes(frame, env))
+    if not lit:  # another height: the bin's column shows that slice (all 0)
+        assert len(rows) == 0
+        return
+    centre = frame.world_to_px(np.array([[35.0, 65.0]]))[0]
+    assert np.hypot(cols.mean() - centre[0], rows.mean() - centre[1]) <= 1.5
+    px = np.abs(np.diff(frame.world_to_px(np.array([[0.0, 0.0], [1.0, 0.0]])), axis=0))[0, 0]
+    # One bin's square, less the marker drawn on it (about 15% of it).
+    assert 0.8 < len(rows) / (10.0 * px) ** 2 < 1.03
+    marker = red_centroid(np.where(yellow[..., None], 0, frame.image[..., :3]))
+    assert np.hypot(*(marker - centre)) <= 1.5  # drawn at its (x, y)
+
+
+def test_a_3d_scene_keeps_its_volume_option_in_zarr_and_the_holoviews_view_draws_it(tmp_path):
+    env, scene = _volume_scene(75.0)
+    scene.to_zarr(tmp_path / "v.zarr", consolidated=False)
+    stored = open_scene(tmp_path / "v.zarr")
+    assert stored.attrs["volume"] == "75.0"
+    np.testing.assert_array_equal(render_frame(stored, 0).image, render_frame(scene, 0).image)
+    overlay = to_holoviews(stored)[0]
+    image = overlay.Field.Field
+    assert np.nanmax(image.dimension_values("value")) == 1.0
+    assert pickle.loads(pickle.dumps(env)) == env
+
+
+@pytest.mark.parametrize(
+    ("volume", "fragment"),
+    [("top", "volume='top' is neither"), (500.0, "outside the environment's z range")],
+)
+def test_bad_volume_options_say_what_why_and_how(volume, fragment):
+    with pytest.raises(ValueError, match=fragment) as exc:
+        _volume_scene(volume)
+    assert "WHY:" in str(exc.value) and "HOW:" in str(exc.value)
+
+
+# ------------------------------------------------------------ the linearized view
+def test_the_linearized_view_lays_the_field_and_the_marker_along_linear_position(tmp_path):
+    from neurospatial.animation import HeadDirectionOverlay
+    from neurospatial.animation.render.layers import STRIP_CENTRE
+
+    env = w_track()
+    target = int(env.bin_at([[50.0, 62.0]])[0])
+    fields = np.zeros((1, env.n_bins))
+    fields[0, target] = 1.0
+    overlays = [
+        PositionOverlay(np.array([[50.0, 62.0]]), color="red"),
+        HeadDirectionOverlay(np.array([0.0]), color="white"),
+    ]
+    scene = build_scene(env, fields, overlays=overlays, vmin=0, vmax=1, fps=1, track_view="linear")
+    scene.to_zarr(tmp_path / "t.zarr", consolidated=False)
+    scene = open_scene(tmp_path / "t.zarr")
+    assert scene.attrs["track_view"] == "linear"
+    frame = render_frame(scene, 0)
+    picture = frame.image[..., :3].astype(int)
+    red, green, blue = np.moveaxis(picture, -1, 0)
+    yellow = (red > 200) & (green > 200) & (blue < 80)
+    end = frame.world_to_px(np.array([[env.track.total_length, STRIP_CENTRE]]))[0]
+    yellow[:, int(end[0]) + 2 :] = False  # not the colour bar
+    _, cols = np.nonzero(yellow)
+    (start, stop) = env.linear_bin_edges[target]
+    (c0, _), (c1, _) = frame.world_to_px(np.array([[start, STRIP_CENTRE], [stop, STRIP_CENTRE]]))
+    assert c0 - 1.5 <= cols.min() and cols.max() <= c1 + 1.5  # the bin's stretch of line
+    linear = env.linearize([[50.0, 62.0]])[0][0]
+    expected = frame.world_to_px(np.array([[linear, STRIP_CENTRE]]))[0]
+    marker = red_centroid(np.where(yellow[..., None], 0, picture))
+    assert np.hypot(*(marker - expected)) <= 1.5
+    # The gap between the first two edges (linear 100 to 110) has no bin.
+    gap = frame.world_to_px(np.array([[105.0, STRIP_CENTRE]]))[0].round().astype(int)
+    assert picture[gap[1], gap[0]].min() > 240  # background, not the field
+    # No heading arrow on a line: only the marker's red and the field's colours.
+    white = np.all(picture > 245, axis=-1)
+    r0, r1 = int(expected[1]) - 15, int(expected[1]) + 15
+    assert not white[r0:r1, int(expected[0]) - 15 : int(expected[0]) + 15].any()
+    overlay = to_holoviews(scene)[0]
+    assert np.nanmax(overlay.Field.Field.dimension_values("value")) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: build_scene(circle(), np.zeros((1, 256)), track_view="linear"), "needs a track"),
+        (lambda: build_scene(w_track(), np.zeros((1, 80)), track_view="1d"), "track_view='1d'"),
+        (
+            lambda: build_scene(
+                w_track(),
+                np.zeros((2, 80)),
+                overlays=[_video()],
+                track_view="linear",
+            ),
+            "VideoOverlay requires 2D environment",
+        ),
+    ],
+    ids=["not_a_track", "unknown_view", "video_on_a_line"],
+)
+def test_bad_track_views_say_what_why_and_how(make, fragment):
+    with pytest.raises(ValueError, match=fragment) as exc:
+        make()
+    assert "WHY:" in str(exc.value) and "HOW:" in str(exc.value)
+
+
+def _video():
+    from neurospatial.animation import VideoOverlay
+
+    return VideoOverlay(np.zeros((2, 10, 10, 3), dtype=np.uint8))
+
+
+def test_the_holoviews_view_of_a_1d_grid_has_its_strip():
+    env = Environment.from_samples(np.linspace(0, 100, 50)[:, None], bin_size=5.0)
+    overlay = to_holoviews(build_scene(env, np.ones((2, env.n_bins)), fps=10))[0]
+    assert np.nanmax(overlay.Field.Field.dimension_values("value")) == 1.0
+
+
+@pytest.mark.parametrize("layout", sorted(STORED))
+def test_every_layout_exports_to_html(layout, tmp_path):
+    from neurospatial.animation import animate
+
+    env = STORED[layout]()
+    scene = build_scene(env, np.random.default_rng(5).random((3, env.n_bins)), fps=3)
+    out = animate(scene, backend="html", save_path=tmp_path / "a.html", dpi=40)
+    assert out.stat().st_size > 1000 and "data:video/mp4;base64," in out.read_text()

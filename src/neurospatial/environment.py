@@ -366,6 +366,12 @@ class Environment(LayoutFactories):
         return self._track_bins.linear_centers  # type: ignore[union-attr]
 
     @property
+    def linear_bin_edges(self) -> NDArray[np.float64]:
+        """Start and end of each bin along the track, shape (n_bins, 2) (graph layouts)."""
+        self.track  # noqa: B018
+        return self._track_bins.linear_edges  # type: ignore[union-attr]
+
+    @property
     def bin_sizes(self) -> NDArray[np.float64]:
         """Bin side length per dimension (hexagons: their width across flats; a track:
         the bin length asked for)."""

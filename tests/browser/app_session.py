@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.browser.widget_session import FIND, SETUP, PlayerPage
+from tests.browser.widget_session import FIND, SETUP, PlayerPage, record_errors
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -168,13 +168,7 @@ def open_page(browser: Browser, served: Served, scene: xr.DataTree) -> AppPage:
     to that picture, with the browser's clock)."""
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
-    )
-    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    errors = record_errors(page)
     page.goto(served.url, wait_until="commit")
     drawn_at = page.evaluate(FIRST_PICTURE)  # ms since this page's navigation started
     # Measure from a page whose view has loaded: building it holds the server's

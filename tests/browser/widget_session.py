@@ -144,6 +144,18 @@ CANVAS = """() => { FIND return find(".nsanim-canvas").toDataURL("image/png"); }
 )
 
 
+def record_errors(page: Page) -> list[str]:
+    """The page's uncaught errors, console errors and dialogs (dismissed), as they come."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    return errors
+
+
 class PlayerPage:
     """What a page showing the player offers (`page` is its Playwright page)."""
 
@@ -219,12 +231,7 @@ def open_session(lab: JupyterLab, browser: Browser, extra_cells: int = 6) -> Ite
 
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
-    )
+    errors = record_errors(page)
     try:
         page.goto(lab.url(f"lab/tree/{path.name}"))
         page.wait_for_function(

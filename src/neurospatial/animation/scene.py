@@ -66,6 +66,8 @@ def build_scene(
     title: str | None = None,
     show_regions: bool | Sequence[str] = False,
     region_alpha: float = 0.3,
+    volume: str | float = "max",
+    track_view: str = "2d",
 ) -> xr.DataTree:
     """Validate fields and overlays against an environment and assemble a scene.
 
@@ -90,6 +92,14 @@ def build_scene(
         Draw all of ``env.regions`` (True) or the named ones.
     region_alpha : float
         Fill opacity of polygon regions, in [0, 1].
+    volume : "max" or float
+        How image renderers draw a 3D grid flat: its maximum along z (``"max"``), or
+        the z slice holding that height. Overlays are drawn at their (x, y).
+    track_view : {"2d", "linear"}
+        How a track (``Environment.from_graph``) is drawn: along its 2D geometry, or
+        linearized (linear position on x, the field as a strip, 2D positions and
+        keypoints at their linear positions; heading arrows, regions and video are
+        not drawn on a line).
 
     Returns
     -------
@@ -136,6 +146,14 @@ def build_scene(
         show_regions = [str(n) for n in show_regions]
         check_names_exist(show_regions, list(env.regions), "region", "show_regions")
     vmin, vmax = _color_limits(field, vmin, vmax)
+    from neurospatial.animation.render.volume import check_volume, flat_view
+
+    volume = check_volume(volume, env)
+    if env.n_dims == 3:
+        flat_view(env, volume)  # an empty slice fails here, not when drawing
+    from neurospatial.animation.render.linear_view import check_track_view
+
+    track_view = check_track_view(track_view, env)
 
     nodes: dict[str, xr.Dataset] = {
         "/": xr.Dataset(
@@ -149,6 +167,8 @@ def build_scene(
                 "title": "" if title is None else str(title),
                 "show_regions": json.dumps(show_regions),
                 "region_alpha": float(region_alpha),
+                "volume": volume,
+                "track_view": track_view,
             }
         ),
         "/fields": field.to_dataset(name="field"),
@@ -159,6 +179,19 @@ def build_scene(
     datasets: dict[str, xr.Dataset] = {}
     for name, overlay in named:
         ds = overlay.to_dataset(frame_times=times)
+        if track_view == "linear" and ds.attrs.get("kind") == "video":
+            raise ValueError(
+                format_message(
+                    "VideoOverlay requires 2D environment.\n"
+                    f"  Overlay {name!r} was given a track drawn linearized "
+                    "(track_view='linear').",
+                    "video frames are images of a plane; a linearized track is a line.",
+                    [
+                        "Draw the track along its 2D geometry: track_view='2d'.",
+                        "Drop the VideoOverlay for the linearized view.",
+                    ],
+                )
+            )
         ds = kind_of(ds).check(name, ds, env)
         if overlay.has_own_times():
             check_overlap(name, ds["time"].values, times)

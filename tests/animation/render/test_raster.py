@@ -84,12 +84,13 @@ def test_inactive_bins_are_background_and_1d_strip():
     assert frame.image[left[1], left[0]].tolist() != frame.image[right[1], right[0]].tolist()
 
 
-def test_3d_environment_points_to_napari():
+def test_a_3d_environment_is_drawn_flat_as_its_maximum_along_z():
     rng = np.random.default_rng(0)
     env = Environment.from_samples(rng.uniform(0, 10, (500, 3)), bin_size=5.0)
-    scene = build_scene(env, np.zeros((2, env.n_bins)))
-    with pytest.raises(ValueError, match="napari"):
-        render_frame(scene, 0)
+    values = np.zeros((2, env.n_bins))
+    values[:, 0] = 1.0  # one bin: its (x, y) column shows it (tests/test_layouts.py)
+    frame = render_frame(build_scene(env, values, vmin=0, vmax=1), 0)
+    assert frame.image.shape == (600, 800, 3)
 
 
 def test_skeleton_edge_with_nan_endpoint_is_not_drawn():

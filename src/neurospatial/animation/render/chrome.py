@@ -87,6 +87,7 @@ def build_chrome(
     title: str,
     show_colorbar: bool,
     regions: tuple[RegionLayer, ...],
+    x_label: str = "x",
 ) -> Chrome:
     """Draw the static figure and derive the pixel geometry from it."""
     import matplotlib as mpl
@@ -114,7 +115,7 @@ def build_chrome(
         margin = 0.02 * (x1 - x0)
         ax.set_xlim(x0 - margin, x1 + margin)
         units = env.units
-        ax.set_xlabel(f"x ({units})" if units else "x")
+        ax.set_xlabel(f"{x_label} ({units})" if units else x_label)
         if env.n_dims == 2:
             (y0, y1) = env.dimension_ranges[1]
             margin_y = 0.02 * max(x1 - x0, y1 - y0)

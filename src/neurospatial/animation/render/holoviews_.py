@@ -129,26 +129,20 @@ class HoloViewsView:
 
         self.scene = scene
         self.info = info = scene_info(scene)
-        if info.env.n_dims == 3:
-            raise ValueError(
-                format_message(
-                    "3D environments have no HoloViews view.",
-                    "the view draws a flat image of the field.",
-                    ["Slice or project the field to 2D and build a 2D environment."],
-                )
-            )
         self.n_frames = info.n_frames
         self.frame_width = int(frame_width)
         self.colorbar = bool(colorbar)
         self.hover = bool(hover)
-        env = info.env
+        env = info.drawn  # a 3D grid: its flat (x, y) view; a linearized track: a strip
         axes = image_axes(env)
+        self.extent = x0, x1, y0, y1 = image_extent(env)
         self._xs, self._ys = axes["x"], axes["y"]
+        if len(self._ys) == 1:  # a strip (1D): two rows, as hv.Image needs a y spacing
+            self._ys = y0 + (y1 - y0) * np.array([0.25, 0.75])
         self._bins = raster_bins(env, self._xs, self._ys)  # (ny, nx), row 0 lowest y
         self._missing = self._bins < 0
         self._safe = np.where(self._missing, 0, self._bins)
         self._bin_values = self._bins.astype(np.float64)  # the hover's "bin" column
-        self.extent = x0, x1, y0, y1 = image_extent(env)
         aspect = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
         self.frame_height = max(60, round(self.frame_width * aspect))
         self._model: LayerModel | None = None

@@ -130,6 +130,8 @@ def _frozen(values: ArrayLike, shape_tail: tuple[int, ...] = ()) -> NDArray[np.f
     in place) or views of their window's read-only arrays (kept); views of writeable
     arrays are copied."""
     arr = np.asarray(values, dtype=np.float64)
+    if shape_tail == (2,) and arr.ndim == 2 and arr.shape[1] == 3:
+        arr = arr[:, :2]  # a 3D point is drawn at its (x, y): the flat view of a volume
     if shape_tail:
         arr = arr.reshape(-1, *shape_tail)
     if arr.flags.writeable:

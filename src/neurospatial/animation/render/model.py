@@ -60,6 +60,10 @@ class SceneInfo:
     """What a scene's frames share: environment, style, regions, trail history."""
 
     env: Environment
+    drawn: Environment  # what image renderers draw: env, or a 3D grid's (x, y) grid
+    project: Any  # per-bin values of env -> of `drawn` (None: the same)
+    to_line: Any  # the linearized view: 2D world points -> the strip (None: not linear)
+    x_label: str  # the drawn x axis: "x", or "linear position"
     n_frames: int
     times: NDArray[np.float64]
     numbers: NDArray[np.int64]  # each frame's number (its position, or a window's `frame`)
@@ -129,9 +133,25 @@ def _build_info(scene: xr.DataTree) -> SceneInfo:
     regions = region_layers(env, style["show_regions"], float(style["region_alpha"]))
     cmap, vmin, vmax = str(style["cmap"]), float(style["vmin"]), float(style["vmax"])
     title = str(style.get("title", ""))
-    key = (_fingerprint(env), cmap, vmin, vmax, title, regions)
+    drawn, project, to_line = env, None, None
+    volume = str(style.get("volume", "max"))
+    track_view = str(style.get("track_view", "2d"))
+    if env.n_dims == 3:
+        from neurospatial.animation.render.volume import flat_view
+
+        drawn, project = flat_view(env, volume)
+    elif track_view == "linear":
+        from neurospatial.animation.render.linear_view import linear_view
+
+        drawn, project, to_line = linear_view(env)
+        regions = ()  # 2D shapes: not on the line
+    key = (_fingerprint(env), volume, track_view, cmap, vmin, vmax, title, regions)
     return SceneInfo(
         env=env,
+        drawn=drawn,
+        project=project,
+        to_line=to_line,
+        x_label="linear position" if to_line is not None else "x",
         n_frames=len(times),
         times=times,
         numbers=numbers,
@@ -268,11 +288,12 @@ class LayerModel:
             )
         k = self._lookup[int(frame)] if self._lookup is not None else int(frame - self.numbers[0])
         info, time = self.info, float(self.times[k])
+        values = self._row(k)
         field = FieldLayer(
             "field",
             int(frame),
             time,
-            self._row(k),
+            values if info.project is None else info.project(values),
             info.cmap,
             info.vmin,
             info.vmax,
@@ -287,6 +308,10 @@ class LayerModel:
                     (below if layer.z_order == "below" else above).append(layer)
                 else:
                     rest.append(layer)
+        if info.to_line is not None:
+            from neurospatial.animation.render.linear_view import to_strip
+
+            rest = to_strip(rest, info.to_line)
         return [*below, field, *above, *info.regions, *rest, LabelLayer("time", time_label(time))]
 
     def _row(self, k: int) -> NDArray[np.float64]:

@@ -139,7 +139,7 @@ def _static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
 def _build_static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
     from matplotlib import colormaps
 
-    env = info.env
+    env = info.drawn  # a 3D grid: its flat (x, y) view
     chrome = build_chrome(
         env,
         dpi=dpi,
@@ -149,6 +149,7 @@ def _build_static(info: SceneInfo, dpi: float, show_colorbar: bool) -> _Static:
         title=info.title,
         show_colorbar=show_colorbar,
         regions=info.regions,
+        x_label=info.x_label,
     )
     background = np.zeros((chrome.height, chrome.width, 4), dtype=np.uint8)
     background[..., :3] = chrome.image
@@ -218,19 +219,6 @@ class Compositor:
         self.scene = scene
         self.info = info = scene_info(scene)
         self.n_dims = info.env.n_dims
-        if self.n_dims == 3:
-            raise ValueError(
-                format_message(
-                    "3D environments cannot be drawn by the raster compositor "
-                    "(video, HTML, render_frame).",
-                    "a flat image of a 3D grid hides most bins.",
-                    [
-                        "Explore 3D fields interactively with napari (the optional "
-                        "'napari' extra) once that backend is available.",
-                        "Slice or project the field to 2D and build a 2D environment.",
-                    ],
-                )
-            )
         self.n_frames = info.n_frames
         self.times = info.times
         self._frames = frames
@@ -263,7 +251,7 @@ class Compositor:
             # than 3-byte rows); ffmpeg reads it as "rgb0". Drawing uses the RGB view.
             self._primed: list[NDArray[np.uint8]] = []
             self._canvas = self.new_canvas()
-            self._codes = np.empty(info.env.n_bins + 1, dtype=np.intp)
+            self._codes = np.empty(info.drawn.n_bins + 1, dtype=np.intp)
             self._codes[-1] = 257
             self._field_buf = np.empty(self._static.index.shape, dtype=np.uint32)
             self._pt = dpi / 72.0
