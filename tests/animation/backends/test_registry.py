@@ -69,8 +69,8 @@ def test_auto_without_save_path_outside_jupyter_lists_what_is_available(live_bac
     message = str(exc.value)
     assert "this is not a Jupyter notebook" in message
     assert "save_path='animation.mp4'" in message and "save_path='animation.html'" in message
-    assert "backend='widget'" in message and "live backends: widget, test-viewer" in message
-    assert "['video', 'html', 'widget', 'test-viewer']" in message
+    assert "backend='widget'" in message and "live backends: widget, napari, test-viewer" in message
+    assert "['video', 'html', 'widget', 'napari', 'test-viewer']" in message
 
 
 def test_auto_picks_file_backends_by_suffix_and_registering_twice_is_refused(tmp_path):

@@ -139,6 +139,12 @@ register_backend(
     options=("frame", "speed", "loop", "hidden"),
     notebook=True,
 )
+register_backend(
+    "napari",
+    "neurospatial.animation.backends.napari_:show_napari",
+    kind="live",
+    options=("block", "play"),
+)
 
 
 def available_backends() -> tuple[str, ...]:

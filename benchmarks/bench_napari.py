@@ -1,0 +1,116 @@
+"""The napari backend: opening a 100,000-frame stored scene and stepping it (issue 13).
+
+The scene: a 41 x 41 field (float32) over 100,000 frames at 30 frames/s, position
+with a trail, a 4-keypoint skeleton and a heading, written to zarr. Timed:
+
+* open: `open_scene` + ``animate(scene, backend="napari")`` until the window has
+  drawn its first frame;
+* step: setting the time slider to the next frame (playback, the arrow keys) or to
+  a random one (a jump), and drawing the canvas (Qt events processed, the canvas
+  repainted), median / p95 / max over 200 steps.
+
+Baseline, in the same run: the same steps in a napari viewer holding only the
+field's dask image (no overlay layers), the least a napari view of this scene costs.
+
+napari draws only on a real X display: run under Xvfb::
+
+    xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python benchmarks/bench_napari.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.app_session import build_scene  # noqa: E402
+
+N_FRAMES = 100_000
+
+
+def draw(viewer) -> None:
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    viewer.window._qt_viewer.canvas._scene_canvas.native.repaint()
+    QApplication.processEvents()
+
+
+def steps(viewer, rng: np.random.Generator | None, n: int = 200) -> np.ndarray:
+    """Milliseconds per step: to random frames, or (rng None) frame after frame."""
+    spent = []
+    start = 50_000
+    frames = rng.integers(0, N_FRAMES, n) if rng is not None else range(start, start + n)
+    for k in frames:
+        started = time.perf_counter()
+        viewer.dims.set_current_step(0, int(k))
+        draw(viewer)
+        spent.append(time.perf_counter() - started)
+    return np.array(spent) * 1000
+
+
+def main() -> int:
+    import napari
+
+    from neurospatial.animation import animate, field_image, open_scene
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.zarr"
+        built = time.perf_counter()
+        build_scene(N_FRAMES).to_zarr(path, consolidated=False)
+        print(f"(wrote the {N_FRAMES:,}-frame store in {time.perf_counter() - built:.0f} s)")
+        started = time.perf_counter()
+        scene = open_scene(path)
+        viewer = animate(scene, backend="napari")
+        draw(viewer)
+        opened = time.perf_counter() - started
+        ours = steps(viewer, np.random.default_rng(0))
+        ours_next = steps(viewer, None)
+        viewer.close()
+
+        started = time.perf_counter()
+        plain = napari.Viewer()
+        draw(plain)
+        empty = time.perf_counter() - started
+        plain.add_image(field_image(open_scene(path)).data, contrast_limits=(0, 1))
+        draw(plain)
+        base = steps(plain, np.random.default_rng(0))
+        base_next = steps(plain, None)
+        plain.close()
+
+    def row(values: np.ndarray) -> str:
+        return (
+            f"median {np.median(values):.1f}, p95 {np.percentile(values, 95):.1f}, "
+            f"max {values.max():.1f} ms"
+        )
+
+    rows = [
+        (f"open {N_FRAMES:,} frames (first frame drawn)", f"{opened:.2f} s", "< 3 s"),
+        ("baseline: an empty napari.Viewer drawn", f"{empty:.2f} s", ""),
+        ("next frame, all layers", row(ours_next), "<= 33 ms"),
+        ("random frame, all layers", row(ours), ""),
+        ("baseline: field image alone, next frame", row(base_next), ""),
+        ("baseline: field image alone, random frame", row(base), ""),
+        (
+            "all layers / baseline (next frame, median)",
+            f"{np.median(ours_next) / np.median(base_next):.2f}x",
+            "",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    value = max(len(r[1]) for r in rows)
+    print(f"{'':{width}}  {'measured':{value}}  target")
+    print("-" * (width + value + 12))
+    for a, b, c in rows:
+        print(f"{a:{width}}  {b:{value}}  {c}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,499 @@
+"""The ``napari`` backend (optional extra): a scene as napari layers, lazily.
+
+`add_scene` translates a scene into layers of any napari viewer (a
+``napari.Viewer`` or, without a display, a ``napari.components.ViewerModel``):
+
+* the field as an Image over ``(time, y, x)`` (``(time, z, y, x)`` for a 3D grid,
+  shown as a volume) backed by the dask image of `field_image`, never loaded
+  whole; the scene's colour map and limits; NaN transparent; any layout;
+* each position overlay as Points at ``(t, y, x)`` plus a Tracks layer whose tail is
+  the overlay's trail ("Position", "Position 2", ...);
+* each pose overlay as Points coloured per keypoint and its skeleton as Vectors
+  (an edge whose end is missing is left out);
+* each heading as Vectors drawn as arrows from the layer model's anchor;
+* each video as an RGB Image placed by a 4x4 affine from its calibration (the y
+  flip included), read a frame at a time;
+* the regions as Shapes (polygons filled at ``region_alpha``, points as circles).
+
+Everything is in world coordinates (environment units; time in seconds along the
+first axis), and the 2D view has y up, so the cursor reads environment units.
+`ScenePlayer` plays at the scene's frame rate by the clock, dropping frames the
+display cannot keep up with instead of falling behind.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from neurospatial.errors import format_message
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["ScenePlayer", "add_scene", "player_of", "show_napari"]
+
+#: World units per point of marker size (markers are sized in points elsewhere; here
+#: in environment units, about as large as in a 100 cm arena's 800 x 600 frame).
+_PT = 0.3
+#: What the ImportError says when napari is missing.
+INSTALL = 'pip install "neurospatial[napari]"'
+
+
+def _require_napari() -> Any:
+    try:
+        import napari
+    except ImportError as exc:
+        raise ImportError(
+            format_message(
+                "The napari backend needs napari, which is not installed.",
+                "napari is an optional extra: it is large (Qt, OpenGL) and only needed "
+                "for this backend.",
+                [f"Install it: {INSTALL}.", "Or use backend='video', 'html' or 'widget'."],
+            )
+        ) from exc
+    return napari
+
+
+def show_napari(
+    scene: xr.DataTree,
+    *,
+    fps: float,
+    dpi: float = 100,
+    show_colorbar: bool = True,
+    block: bool = False,
+    play: bool = False,
+) -> napari.Viewer:
+    """The ``napari`` backend: a ``napari.Viewer`` showing `scene` (non-blocking;
+    ``block=True`` runs napari's event loop until the window closes, for scripts).
+    ``play=True`` starts playback at once; the space bar plays and pauses."""
+    napari = _require_napari()
+    del dpi, show_colorbar  # napari draws its own canvas and colour bars
+    title = str(scene.attrs.get("title") or "neurospatial")
+    viewer = napari.Viewer(title=title)
+    add_scene(viewer, scene)
+    player = ScenePlayer(viewer, fps=float(fps))
+    viewer.bind_key("Space", lambda _viewer: player.toggle(), overwrite=True)
+    viewer.window.neurospatial_player = player  # kept alive with the window
+    if play:
+        player.play()
+    if block:
+        napari.run()
+    return viewer
+
+
+def player_of(viewer: napari.Viewer) -> ScenePlayer:
+    """The `ScenePlayer` of a viewer made by the napari backend (space plays/pauses)."""
+    player: ScenePlayer = viewer.window.neurospatial_player
+    return player
+
+
+# ------------------------------------------------------------------------ layers
+def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
+    """Add `scene`'s layers to `viewer`; returns them by layer name.
+
+    The field and video layers span the time axis (read a block of frames or one
+    frame at a time); the overlay layers hold what the current frame shows and are
+    updated when the time slider moves, so a step costs the same for 100 or 100,000
+    frames.
+    """
+    from neurospatial.animation.alignment import align_scene
+    from neurospatial.animation.render.field_image import field_image
+    from neurospatial.animation.render.model import scene_info
+
+    info = scene_info(scene)
+    env = info.env
+    times = info.times
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    image = field_image(scene)
+    spatial = [d for d in image.dims if d != "time"]
+    steps = [
+        float(image[d].values[1] - image[d].values[0]) if image.sizes[d] > 1 else 1.0
+        for d in spatial
+    ]
+    origin = [float(image[d].values[0]) for d in spatial]
+    layers: dict[str, Any] = {}
+    layers["Field"] = viewer.add_image(
+        _CachedFrames(image),
+        name="Field",
+        colormap=_colormap(info.cmap),
+        contrast_limits=(info.vmin, info.vmax),
+        scale=(dt, *steps),
+        translate=(float(times[0]) if len(times) else 0.0, *origin),
+        rendering="mip" if env.n_dims == 3 else "translucent",
+        metadata={"kind": "field"},
+    )
+    aligned = align_scene(scene)
+    names = json.loads(scene.attrs.get("overlays", "[]"))
+    anchors: dict[str, NDArray[np.float64]] = {}
+    counts: dict[str, int] = {}
+    updates: list[Any] = []
+    for name in names:
+        ds = aligned["overlays"][name].to_dataset()
+        kind = str(ds.attrs["kind"])
+        counts[kind] = counts.get(kind, 0) + 1
+        label = _LABELS.get(kind, kind.title())
+        label = label if counts[kind] == 1 else f"{label} {counts[kind]}"
+        if kind == "position":
+            xy = np.asarray(ds["position"].transpose("time", "space").values, np.float64)
+            anchors[name] = xy
+            made, update = _position_layers(viewer, label, ds, xy)
+        elif kind == "bodypart":
+            made, update = _pose_layers(viewer, label, ds)
+            anchors.setdefault(name, _pose_anchor(ds))
+        elif kind == "head_direction":
+            made, update = _heading_layers(viewer, label, ds, anchors, env)
+        elif kind == "video":
+            stored = scene["overlays"][name].to_dataset()
+            made, update = _video_layers(viewer, label, stored, ds, times, dt), None
+        else:
+            continue
+        layers.update(made)
+        if update is not None:
+            updates.append(update)
+    layers.update(_region_layers(viewer, info))
+    viewer.dims.axis_labels = ("time (s)", *(f"{d} ({env.units})" for d in spatial))
+    camera = _camera(viewer)
+    if env.n_dims == 2 and camera is not None:
+        camera.orientation2d = ("up", "right")  # y up, as in every other view
+    if hasattr(viewer, "reset_view"):
+        viewer.reset_view()
+    n_frames = len(times)
+
+    def show_frame(_event: Any = None) -> None:
+        k = min(max(int(viewer.dims.current_step[0]), 0), max(n_frames - 1, 0))
+        for update in updates:
+            update(k)
+
+    viewer.dims.events.current_step.connect(show_frame)
+    viewer.dims.set_current_step(0, 0)  # the first frame, as every player starts
+    show_frame()
+    return layers
+
+
+def _camera(viewer: Any) -> Any:
+    """The viewer's camera (``viewer.scene.camera`` since napari 0.9)."""
+    scene = getattr(viewer, "scene", None)
+    if scene is not None and hasattr(scene, "camera"):
+        return scene.camera
+    return getattr(viewer, "camera", None)
+
+
+_LABELS = {
+    "position": "Position",
+    "bodypart": "Pose",
+    "head_direction": "Heading",
+    "video": "Video",
+}
+
+
+def _colormap(name: str) -> Any:
+    """napari's colour map of that name, or the matplotlib one as a napari Colormap."""
+    from napari.utils.colormaps import AVAILABLE_COLORMAPS, Colormap
+
+    if name in AVAILABLE_COLORMAPS:
+        return name
+    from matplotlib import colormaps
+
+    return Colormap(colormaps[name](np.linspace(0, 1, 256)), name=name)
+
+
+class _CachedFrames:
+    """The field image as napari reads it: a frame at a time, from blocks of frames
+    read once (stepping through a stored scene reads each chunk once)."""
+
+    def __init__(self, image: xr.DataArray, block: int = 64) -> None:
+        self._data, self._block = image.data, block
+        self.shape, self.dtype, self.ndim = image.shape, np.dtype(image.dtype), image.ndim
+        self._cached: tuple[int, NDArray[Any]] | None = None
+
+    def _frame(self, k: int) -> NDArray[Any]:
+        start = (k // self._block) * self._block
+        if self._cached is None or self._cached[0] != start:
+            stop = min(self.shape[0], start + self._block)
+            self._cached = (start, np.asarray(self._data[start:stop]))
+        return self._cached[1][k - start]
+
+    def __getitem__(self, key: Any) -> NDArray[Any]:
+        key = key if isinstance(key, tuple) else (key,)
+        first, rest = key[0], key[1:]
+        if isinstance(first, int | np.integer):
+            frame = self._frame(int(first) % self.shape[0])
+            return np.asarray(frame[rest]) if rest else frame
+        return np.asarray(self._data[key])  # a range of frames (napari rarely asks)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        return np.asarray(self._data)
+
+
+def _put(layer: Any, data: NDArray[np.float64]) -> None:
+    """New coordinates for a layer of a fixed number of items: written in place and
+    re-sliced without recomputing its extent or thumbnail (a step must stay cheap)."""
+    layer.data[...] = data
+    layer.refresh(thumbnail=False, extent=False, highlight=False)
+
+
+def _fixed(points: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """(x, y[, z]) points as napari's (y, x[, ...]) rows, NaN rows parked at the first
+    finite point (or 0), and which rows are real."""
+    points = np.atleast_2d(np.asarray(points, np.float64))
+    ok = np.all(np.isfinite(points), axis=1)
+    park = points[ok][0] if ok.any() else np.zeros(points.shape[1])
+    return np.where(ok[:, None], points, park)[:, ::-1].copy(), ok
+
+
+def _fixed_vectors(starts: NDArray[np.float64], ends: NDArray[np.float64]) -> NDArray[np.float64]:
+    """napari vectors (n, 2, d) of a fixed count: a vector with a missing end becomes
+    one of length 0 (not drawn)."""
+    a, ok_a = _fixed(starts)
+    b, ok_b = _fixed(ends)
+    delta = np.where((ok_a & ok_b)[:, None], b - a, 0.0)
+    return np.stack([a, delta], axis=1)
+
+
+def _position_layers(viewer: Any, label: str, ds: xr.Dataset, xy: Any) -> tuple[Any, Any]:
+    color = str(ds.attrs.get("color", "red"))
+    first, _ = _fixed(xy[:1])
+    points = viewer.add_points(
+        first,
+        name=label,
+        face_color=color,
+        size=float(ds.attrs.get("size", 10.0)) * _PT,
+        metadata={"kind": "position"},
+    )
+    out: dict[str, Any] = {label: points}
+    trail = ds.attrs.get("trail_length")
+    length = int(trail) if trail not in (None, "None") else 0
+    tail = None
+    if length > 0:
+        tail = viewer.add_vectors(
+            _fixed_vectors(np.repeat(xy[:1], length, 0), np.repeat(xy[:1], length, 0)),
+            name=f"{label} trail",
+            edge_color=color,
+            edge_width=0.6,
+            vector_style="line",
+            opacity=0.7,
+            metadata={"kind": "trail", "tail_length": length},
+        )
+        out[f"{label} trail"] = tail
+
+    def update(k: int) -> None:
+        where, shown = _fixed(xy[k : k + 1])
+        _put(points, where)
+        points.shown = shown
+        if tail is not None:  # the last `length` moves (none before the first frame)
+            idx = np.arange(k - length, k)
+            starts = np.where((idx >= 0)[:, None], xy[np.maximum(idx, 0)], np.nan)
+            ends = np.where((idx >= 0)[:, None], xy[np.maximum(idx + 1, 0)], np.nan)
+            _put(tail, _fixed_vectors(starts, ends))
+
+    return out, update
+
+
+def _pose_layers(viewer: Any, label: str, ds: xr.Dataset) -> tuple[Any, Any]:
+    from neurospatial.animation.render.layers import keypoint_colors
+
+    position = ds["position"].transpose("time", "keypoint", "space")
+    keypoints = [str(k) for k in position["keypoint"].values]
+    given = json.loads(ds.attrs.get("colors", "{}"))
+    palette = {**keypoint_colors(keypoints), **given}
+    colors = np.array([palette[k] for k in keypoints], dtype=object)
+    values = np.asarray(position.values, np.float64)  # (time, keypoint, space)
+    first, _ = _fixed(values[0])
+    points = viewer.add_points(
+        first,
+        name=label,
+        size=6.0 * _PT,
+        face_color=list(colors),
+        metadata={"kind": "pose"},
+    )
+    out: dict[str, Any] = {label: points}
+    index = {k: j for j, k in enumerate(keypoints)}
+    edges = [(index[a], index[b]) for a, b in np.asarray(ds["skeleton"].values).tolist()]
+    a, b = np.array([e[0] for e in edges], int), np.array([e[1] for e in edges], int)
+    skeleton = None
+    if edges:
+        skeleton = viewer.add_vectors(
+            _fixed_vectors(values[0][a], values[0][b]),
+            name=f"{label} skeleton",
+            edge_color=str(ds.attrs.get("skeleton_color", "white")),
+            edge_width=0.5,
+            vector_style="line",
+            metadata={"kind": "skeleton"},
+        )
+        out[f"{label} skeleton"] = skeleton
+
+    def update(k: int) -> None:
+        where, shown = _fixed(values[k])
+        _put(points, where)
+        points.shown = shown  # a missing keypoint is not drawn
+        if skeleton is not None:  # nor an edge with a missing end
+            _put(skeleton, _fixed_vectors(values[k][a], values[k][b]))
+
+    return out, update
+
+
+def _pose_anchor(ds: xr.Dataset) -> NDArray[np.float64]:
+    values = np.asarray(ds["position"].transpose("time", "keypoint", "space").values)
+    return np.asarray(values[:, 0], np.float64)
+
+
+def _heading_layers(
+    viewer: Any, label: str, ds: xr.Dataset, anchors: dict[str, Any], env: Any
+) -> tuple[Any, Any]:
+    heading = np.asarray(ds["heading"].transpose("time", "space").values, np.float64)
+    anchor = anchors.get(str(ds.attrs.get("anchor", "")))
+    if anchor is None:  # drawn at the environment's centre
+        centre = [np.mean(r) for r in env.dimension_ranges[: heading.shape[1]]]
+        anchor = np.broadcast_to(np.asarray(centre), heading.shape)
+    tips = anchor + heading * float(ds.attrs.get("length", 10.0))
+    layer = viewer.add_vectors(
+        _fixed_vectors(anchor[:1], tips[:1]),
+        name=label,
+        edge_color=str(ds.attrs.get("color", "white")),
+        edge_width=1.0,
+        vector_style="arrow",
+        metadata={"kind": "head_direction"},
+    )
+
+    def update(k: int) -> None:
+        _put(layer, _fixed_vectors(anchor[k : k + 1], tips[k : k + 1]))
+
+    return {label: layer}, update
+
+
+class _SceneVideo:
+    """The video frame shown at each scene frame, read when napari asks for it."""
+
+    def __init__(self, source: Any, index: NDArray[np.int64]) -> None:
+        self._source, self._index = source, index
+        width, height = source.size
+        self.shape = (len(index), height, width, 3)
+        self.dtype = np.dtype(np.uint8)
+        self.ndim = 4
+
+    def __getitem__(self, key: Any) -> NDArray[np.uint8]:
+        key = key if isinstance(key, tuple) else (key,)
+        first, rest = key[0], key[1:]
+        frames = np.arange(len(self._index))[first]
+        stack = np.stack([self._frame(int(k)) for k in np.atleast_1d(frames)])
+        picked = stack if np.ndim(frames) else stack[0]
+        return np.asarray(picked[rest]) if rest else picked
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[np.uint8]:
+        return self[:]
+
+    def _frame(self, k: int) -> NDArray[np.uint8]:
+        number = int(self._index[k])
+        if number < 0:
+            return np.zeros(self.shape[1:], np.uint8)
+        return self._source.frame(number)
+
+
+def _video_layers(
+    viewer: Any, label: str, stored: xr.Dataset, aligned: xr.Dataset, t: Any, dt: float
+) -> dict[str, Any]:
+    from neurospatial.animation.overlays.video import VideoKind
+    from neurospatial.animation.render.video_source import VideoSource
+
+    source = VideoSource(stored)
+    # A returned frame's pixel (col, row) -> world (x, y), as the compositor places it.
+    px_to_world = VideoKind.px_to_world(aligned) @ source.array_to_px
+    m = px_to_world.matrix
+    affine = np.array(
+        [
+            [dt, 0.0, 0.0, float(t[0]) if len(t) else 0.0],
+            [0.0, m[1, 1], m[1, 0], m[1, 2]],  # y from (row, col)
+            [0.0, m[0, 1], m[0, 0], m[0, 2]],  # x from (row, col)
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    )
+    frames = _SceneVideo(source, np.asarray(aligned["frame_index"].values, np.int64))
+    layer = viewer.add_image(
+        frames,
+        name=label,
+        rgb=True,
+        affine=affine,
+        opacity=float(aligned.attrs.get("alpha", 1.0)),
+        contrast_limits=(0, 255),
+        metadata={"kind": "video"},
+    )
+    if str(aligned.attrs.get("z_order", "below")) == "below":  # under the field
+        viewer.layers.move(viewer.layers.index(layer), 0)
+    return {label: layer}
+
+
+def _region_layers(viewer: Any, info: Any) -> dict[str, Any]:
+    if not info.regions:
+        return {}
+    shapes, kinds, faces, names = [], [], [], []
+    for region in info.regions:
+        coords = np.asarray(region.coords, np.float64)
+        if region.kind == "polygon":
+            shapes.append(coords[:, ::-1])  # (y, x) vertices
+            kinds.append("polygon")
+        else:
+            (x, y), r = coords[0], max(info.env.bin_sizes[:2].min(), 1e-9)
+            shapes.append(np.array([[y - r, x - r], [y + r, x + r]]))
+            kinds.append("ellipse")
+        faces.append(region.color)
+        names.append(region.name)
+    layer = viewer.add_shapes(
+        shapes,
+        shape_type=kinds,
+        name="Regions",
+        face_color=faces,
+        edge_color=faces,
+        opacity=max(float(info.regions[0].fill_alpha), 0.05),
+        features={"name": names},
+        text={"string": "{name}", "color": "white", "size": 10},
+        metadata={"kind": "regions"},
+    )
+    return {"Regions": layer}
+
+
+# ---------------------------------------------------------------------- playback
+class ScenePlayer:
+    """Plays a viewer's time axis at `fps` by the clock: each tick shows the frame
+    whose time has come, skipping the ones the display had no time for."""
+
+    def __init__(self, viewer: Any, *, fps: float) -> None:
+        from qtpy.QtCore import QTimer
+
+        self.viewer, self.fps = viewer, float(fps)
+        self._timer = QTimer()
+        self._timer.setInterval(max(1, int(1000 / max(self.fps, 1e-9) / 2)))
+        self._timer.timeout.connect(self._tick)
+        self._start = (0.0, 0)
+        self.shown = 0  # frames put on screen since play()
+
+    @property
+    def playing(self) -> bool:
+        return bool(self._timer.isActive())
+
+    def play(self) -> None:
+        self._start = (time.perf_counter(), int(self.viewer.dims.current_step[0]))
+        self.shown = 0
+        self._timer.start()
+
+    def pause(self) -> None:
+        self._timer.stop()
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def _tick(self) -> None:
+        began, first = self._start
+        n = int(self.viewer.dims.nsteps[0])
+        target = first + int((time.perf_counter() - began) * self.fps)
+        if target >= n:
+            self.pause()
+            target = n - 1
+        if target != int(self.viewer.dims.current_step[0]):
+            self.viewer.dims.set_current_step(0, target)
+            self.shown += 1

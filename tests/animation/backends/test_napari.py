@@ -1,0 +1,180 @@
+"""The napari backend's layers, on ``napari.components.ViewerModel`` (no display).
+
+The field and video span the time axis; overlay layers hold the current frame's
+points and follow the time slider.
+
+What is drawn on a real canvas (under Xvfb) is checked in test_napari_canvas.py.
+napari is an optional extra: without it these tests skip, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from neurospatial.animation import (
+    BodypartOverlay,
+    HeadDirectionOverlay,
+    PositionOverlay,
+    VideoOverlay,
+    build_scene,
+    open_scene,
+)
+from tests.animation.helpers import square_env
+from tests.animation.test_windows import CountingStore
+
+if os.environ.get("CI") != "true":
+    pytest.importorskip("napari", reason='napari is an optional extra: pip install ".[napari]"')
+
+from napari.components import ViewerModel
+
+from neurospatial.animation.backends.napari_ import add_scene
+
+N = 20
+FPS = 10.0
+
+
+def _scene():
+    env = square_env()
+    env.regions.add("goal", point=(80.0, 20.0))
+    env.regions.add("box", polygon=[(10, 10), (30, 10), (30, 30), (10, 30)])
+    s = np.linspace(0, 1, N)
+    nose = np.column_stack([20 + 60 * s, 30 + 40 * s])
+    tail = nose - [8.0, 0.0]
+    t = np.arange(N) / FPS
+    frames = np.zeros((4, 30, 40, 3), dtype=np.uint8)
+    frames[:, :3] = 255  # the video's top rows
+    return build_scene(
+        env,
+        np.random.default_rng(0).random((N, env.n_bins)),
+        overlays=[
+            PositionOverlay(nose, color="red", trail_length=5),
+            PositionOverlay(tail, color="blue"),
+            BodypartOverlay(  # the tail is tracked from frame 3 on: no point, no edge before
+                {"nose": nose, "tail": tail[3:]},
+                times={"nose": t, "tail": t[3:]},
+                skeleton=[("nose", "tail")],
+            ),
+            HeadDirectionOverlay(np.zeros(N), length=10.0),
+            VideoOverlay(frames, times=np.linspace(0, (N - 1) / FPS, 4), z_order="below"),
+        ],
+        fps=FPS,
+        show_regions=True,
+        region_alpha=0.4,
+        title="napari <scene>",
+    )
+
+
+@pytest.fixture(scope="module")
+def shown():
+    viewer = ViewerModel()
+    return viewer, add_scene(viewer, _scene())
+
+
+def test_every_overlay_has_readable_layers_of_the_right_kind(shown):
+    viewer, layers = shown
+    kinds = {name: type(layer).__name__ for name, layer in layers.items()}
+    assert kinds == {
+        "Field": "Image",
+        "Position": "Points",
+        "Position trail": "Vectors",
+        "Position 2": "Points",
+        "Pose": "Points",
+        "Pose skeleton": "Vectors",
+        "Heading": "Vectors",
+        "Video": "Image",
+        "Regions": "Shapes",
+    }
+    assert viewer.layers[0].name == "Video"  # under the field
+    assert viewer.dims.axis_labels == ("time (s)", "y (cm)", "x (cm)")
+    assert layers["Position trail"].metadata["tail_length"] == 5
+
+
+def test_coordinates_are_seconds_and_world_units(shown):
+    viewer, layers = shown
+    field = layers["Field"]
+    np.testing.assert_allclose(field.scale[0], 1 / FPS)
+    # A world point maps to the field pixel holding it: row 0 is the lowest y.
+    y, x = 37.0, 62.0
+    row, col = field.world_to_data((0.0, y, x))[1:]
+    env = square_env()
+    ys = (env.grid_edges[1][:-1] + env.grid_edges[1][1:]) / 2
+    xs = (env.grid_edges[0][:-1] + env.grid_edges[0][1:]) / 2
+    assert abs(ys[round(row)] - y) <= 2.5 and abs(xs[round(col)] - x) <= 2.5
+    step = np.array([40.0, 60.0]) / (N - 1)  # (y, x) per frame
+    viewer.dims.set_current_step(0, 0)
+    np.testing.assert_allclose(layers["Position"].data, [[30.0, 20.0]])  # (y, x)
+    np.testing.assert_allclose(layers["Heading"].data, [[[30.0, 20.0], [0.0, 10.0]]])  # east
+    assert layers["Pose"].shown.tolist() == [True, False]  # no tail tracked yet: no point...
+    np.testing.assert_allclose(layers["Pose skeleton"].data[:, 1], 0.0)  # ...and no edge
+    np.testing.assert_allclose(layers["Position trail"].data[:, 1], 0.0)  # no moves yet
+    viewer.dims.set_current_step(0, 7)
+    np.testing.assert_allclose(layers["Position"].data, [[30.0, 20.0] + 7 * step])
+    assert layers["Pose"].shown.all()
+    np.testing.assert_allclose(layers["Pose skeleton"].data[0, 1], [0.0, -8.0])  # tail - nose
+    trail = layers["Position trail"].data  # the last 5 moves, ending at the marker
+    assert trail.shape == (5, 2, 2)
+    np.testing.assert_allclose(trail[-1, 0] + trail[-1, 1], [30.0, 20.0] + 7 * step)
+    viewer.dims.set_current_step(0, 0)
+
+
+def test_the_video_is_placed_by_its_calibration_with_y_flipped(shown):
+    _, layers = shown
+    video = layers["Video"]
+    assert video.rgb
+    env = square_env()
+    (_x0, _x1), (y0, y1) = env.dimension_ranges
+    # The first row of the frame (the top of the video) lands at the top (highest y).
+    top_left = video.data_to_world((0.0, 0.0, 0.0))
+    bottom_right = video.data_to_world((0.0, 29.0, 39.0))
+    assert top_left[1] > bottom_right[1] and top_left[2] < bottom_right[2]
+    assert abs(top_left[1] - y1) < 0.1 * (y1 - y0) and abs(bottom_right[1] - y0) < 0.1 * (y1 - y0)
+    frame = np.asarray(video.data[0])
+    assert frame.shape == (30, 40, 3) and frame[0].min() == 255 and frame[-1].max() == 0
+
+
+def test_regions_are_named_shapes(shown):
+    _, layers = shown
+    regions = layers["Regions"]
+    assert list(regions.features["name"]) == ["goal", "box"]
+    assert regions.shape_type == ["ellipse", "polygon"]
+    np.testing.assert_allclose(regions.data[1][0], [10.0, 10.0])  # (y, x)
+
+
+def test_a_100k_frame_store_opens_reading_only_the_chunks_shown(tmp_path):
+    import time
+
+    n = 100_000
+    env = square_env(bin_size=25.0)
+    angle = np.arange(n) / 50
+    scene = build_scene(
+        env,
+        np.random.default_rng(1).random((n, env.n_bins)).astype(np.float32),
+        overlays=[PositionOverlay(50 + 40 * np.c_[np.cos(angle), np.sin(angle)])],
+        fps=30.0,
+    )
+    path = tmp_path / "long.zarr"
+    scene.to_zarr(path, consolidated=False)
+    store = CountingStore(path, read_only=True)
+    started = time.perf_counter()
+    viewer = ViewerModel()
+    layers = add_scene(viewer, open_scene(store))
+    print(f"\n100,000 frames: layers in {time.perf_counter() - started:.2f} s")
+    field_chunks = store.chunks("fields/field")
+    assert len(field_chunks) <= 2, field_chunks  # what the viewer shows: frame 0
+    viewer.dims.set_current_step(0, 70_000)
+    frame = np.asarray(layers["Field"].data[70_000])  # what napari reads for that step
+    assert frame.shape == (5, 5) and len(store.chunks("fields/field")) <= 4
+    expected = 50 + 40 * np.array([np.sin(70_000 / 50), np.cos(70_000 / 50)])  # (y, x)
+    np.testing.assert_allclose(layers["Position"].data, [expected], atol=1e-6)
+
+
+def test_without_napari_the_error_says_how_to_install(monkeypatch):
+    from neurospatial.animation import animate
+
+    monkeypatch.setitem(sys.modules, "napari", None)  # import napari -> ImportError
+    with pytest.raises(ImportError, match=r'pip install "neurospatial\[napari\]"'):
+        animate(_scene(), backend="napari")
