@@ -4,7 +4,7 @@ The scene: a 41 x 41 field (float32) over 100,000 frames at 30 frames/s, positio
 with a trail, a 4-keypoint skeleton and a heading, written to zarr. Timed:
 
 * open: `open_scene` + ``animate(scene, backend="napari")`` until the window has
-  drawn its first frame;
+  drawn its first frame, first in the process (napari and Qt start too) and again;
 * step: setting the time slider to the next frame (playback, the arrow keys) or to
   a random one (a jump), and drawing the canvas (Qt events processed, the canvas
   repainted), median / p95 / max over 200 steps.
@@ -65,11 +65,15 @@ def main() -> int:
         built = time.perf_counter()
         build_scene(N_FRAMES).to_zarr(path, consolidated=False)
         print(f"(wrote the {N_FRAMES:,}-frame store in {time.perf_counter() - built:.0f} s)")
-        started = time.perf_counter()
-        scene = open_scene(path)
-        viewer = animate(scene, backend="napari")
-        draw(viewer)
-        opened = time.perf_counter() - started
+        opened = []
+        for _ in range(2):  # cold (napari and Qt start), then warm (a second window)
+            started = time.perf_counter()
+            scene = open_scene(path)
+            viewer = animate(scene, backend="napari")
+            draw(viewer)
+            opened.append(time.perf_counter() - started)
+            if len(opened) == 1:
+                viewer.close()
         ours = steps(viewer, np.random.default_rng(0))
         ours_next = steps(viewer, None)
         viewer.close()
@@ -91,7 +95,8 @@ def main() -> int:
         )
 
     rows = [
-        (f"open {N_FRAMES:,} frames (first frame drawn)", f"{opened:.2f} s", "< 3 s"),
+        (f"open {N_FRAMES:,} frames, first in the process", f"{opened[0]:.2f} s", "< 3 s"),
+        (f"open {N_FRAMES:,} frames, napari already up", f"{opened[1]:.2f} s", "< 3 s"),
         ("baseline: an empty napari.Viewer drawn", f"{empty:.2f} s", ""),
         ("next frame, all layers", row(ours_next), "<= 33 ms"),
         ("random frame, all layers", row(ours), ""),

@@ -133,8 +133,13 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     anchors: dict[str, NDArray[np.float64]] = {}
     counts: dict[str, int] = {}
     updates: list[Any] = []
+    # Every overlay sampled at every frame, read in one pass (not once per use).
+    import dask
+
+    nodes = [aligned["overlays"][name].to_dataset() for name in names]
+    loaded = dict(zip(names, dask.compute(*[node for node in nodes]), strict=True))
     for name in names:
-        ds = aligned["overlays"][name].to_dataset()
+        ds = loaded[name]
         kind = str(ds.attrs["kind"])
         counts[kind] = counts.get(kind, 0) + 1
         label = _LABELS.get(kind, kind.title())
