@@ -84,33 +84,66 @@ def as_float_array(data: Any, name: str) -> NDArray[np.float64]:
     return np.asarray(arr, dtype=np.float64)
 
 
-def check_finite(data: NDArray[np.float64], name: str, *, subject: str = "overlay data") -> None:
-    """Raise if `data` holds NaN or Inf (count, first sample indices, first bad sample).
+#: The missing-data policies of overlays.
+MISSING = ("raise", "gap")
+
+
+def check_missing(missing: Any, name: str) -> str:
+    """An overlay's ``missing`` policy: ``"raise"`` or ``"gap"``."""
+    if missing not in MISSING:
+        raise ValueError(
+            format_message(
+                f"{name}={missing!r} is not one of {list(MISSING)}.",
+                "it says what NaN samples mean: an error ('raise'), or samples not drawn, "
+                "with trails and skeleton edges broken there ('gap').",
+                ["Pass missing='gap' for tracking output with lost points, else omit it."],
+            )
+        )
+    return str(missing)
+
+
+def check_finite(
+    data: NDArray[np.float64],
+    name: str,
+    *,
+    subject: str = "overlay data",
+    allow_nan: bool = False,
+) -> None:
+    """Raise if `data` holds NaN or Inf (count, first sample indices, first bad sample);
+    with `allow_nan` (``missing="gap"``), only Inf: a NaN is a gap, an Inf an error.
 
     `subject` is what the first line calls the data (``"overlay data"``, the
     documented message, or e.g. ``"frame_times"``); `name` says which input it is.
     """
-    bad = ~np.isfinite(data)
+    bad = np.isinf(data) if allow_nan else ~np.isfinite(data)
     if not bad.any():
         return
     rows = np.flatnonzero(bad.reshape(len(data), -1).any(axis=1)) if data.ndim else np.array([0])
     first, n_bad = int(rows[0]), int(bad.sum())
     sample = data[first] if data.ndim else data
+    found = "Inf" if allow_nan else "NaN/Inf"
+    how = [
+        "Drop the bad samples together with their timestamps: "
+        "keep = np.all(np.isfinite(data.reshape(len(data), -1)), axis=1); "
+        "data, times = data[keep], times[keep].",
+        "Interpolate over short gaps before building the overlay.",
+        "Check the tracking output (low-likelihood points are often exported as NaN).",
+    ]
+    if not allow_nan:
+        how[1] = (
+            "Interpolate over short gaps before building the overlay, or pass "
+            "missing='gap' (NaN samples are then not drawn; trails and edges break there)."
+        )
     raise ValueError(
         format_message(
-            f"Found {n_bad} NaN/Inf values in {subject} at indices: {_first(rows)}.\n"
+            f"Found {n_bad} {found} values in {subject} at indices: {_first(rows)}.\n"
             f"  {name}: {n_bad} non-finite value(s) in {len(rows)} of "
             f"{len(data) if data.ndim else 1} sample(s)\n"
             f"  First invalid value at index {first}: {_values(sample)}",
             "non-finite values cannot be drawn, interpolated or placed in time; silently "
-            "dropping them would misalign the samples with their timestamps.",
-            [
-                "Drop the bad samples together with their timestamps: "
-                "keep = np.all(np.isfinite(data.reshape(len(data), -1)), axis=1); "
-                "data, times = data[keep], times[keep].",
-                "Interpolate over short gaps before building the overlay.",
-                "Check the tracking output (low-likelihood points are often exported as NaN).",
-            ],
+            "dropping them would misalign the samples with their timestamps"
+            + (" (NaN may mark a gap with missing='gap'; Inf never does)." if allow_nan else "."),
+            how,
         )
     )
 

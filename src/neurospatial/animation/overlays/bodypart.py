@@ -25,6 +25,7 @@ from neurospatial.animation.validation import (
     as_float_array,
     check_color,
     check_finite,
+    check_missing,
     check_names_exist,
     check_positive,
     check_skeleton,
@@ -59,6 +60,10 @@ class BodypartOverlay(Overlay):
         Colour of the skeleton edges.
     skeleton_width : float
         Edge width in points.
+    missing : {"raise", "gap"}
+        What NaN samples mean: an error (``"raise"``, the default), or gaps
+        (``"gap"``: not drawn, trails and skeleton edges break there, interpolation
+        never bridges them). Inf is always an error.
     """
 
     data: Any
@@ -67,10 +72,12 @@ class BodypartOverlay(Overlay):
     colors: Any = None
     skeleton_color: Any = "white"
     skeleton_width: float = 2.0
+    missing: str = "raise"
 
     kind: ClassVar[str] = "bodypart"
 
     def __post_init__(self) -> None:
+        self.missing = check_missing(self.missing, "BodypartOverlay missing")
         if not isinstance(self.data, Mapping) or not self.data:
             got = "an empty dict" if isinstance(self.data, Mapping) else type(self.data).__name__
             raise TypeError(
@@ -106,7 +113,7 @@ class BodypartOverlay(Overlay):
                         ],
                     )
                 )
-            check_finite(arr, label)
+            check_finite(arr, label, allow_nan=self.missing == "gap")
             parsed[str(name)] = arr
         dims = {a.shape[1] for a in parsed.values()}
         if len(dims) > 1:

@@ -23,6 +23,7 @@ from neurospatial.animation.validation import (
     as_float_array,
     check_color,
     check_finite,
+    check_missing,
     check_positive,
     check_times,
 )
@@ -52,6 +53,10 @@ class HeadDirectionOverlay(Overlay):
         Arrow colour.
     length : float
         Arrow length in environment units.
+    missing : {"raise", "gap"}
+        What NaN samples mean: an error (``"raise"``, the default), or gaps
+        (``"gap"``: not drawn, trails and skeleton edges break there, interpolation
+        never bridges them). Inf is always an error.
 
     Notes
     -----
@@ -64,6 +69,7 @@ class HeadDirectionOverlay(Overlay):
     times: Any = None
     color: Any = "yellow"
     length: float = 20.0
+    missing: str = "raise"
 
     kind: ClassVar[str] = "head_direction"
 
@@ -89,11 +95,12 @@ class HeadDirectionOverlay(Overlay):
                     ],
                 )
             )
-        check_finite(data, "HeadDirectionOverlay data")
+        self.missing = check_missing(self.missing, "HeadDirectionOverlay missing")
+        check_finite(data, "HeadDirectionOverlay data", allow_nan=self.missing == "gap")
         if data.ndim == 1:
             data = np.column_stack([np.cos(data), np.sin(data)])
         norms = np.linalg.norm(data, axis=1)
-        zero = np.flatnonzero(norms == 0)
+        zero = np.flatnonzero(norms == 0)  # NaN (a gap) is not zero
         if len(zero):
             raise ValueError(
                 format_message(

@@ -23,6 +23,7 @@ from neurospatial.animation.validation import (
     as_float_array,
     check_color,
     check_finite,
+    check_missing,
     check_positive,
     check_times,
 )
@@ -51,6 +52,10 @@ class PositionOverlay(Overlay):
         Marker diameter in points.
     trail_length : int, optional
         Number of past frames drawn as a fading trail (None: no trail).
+    missing : {"raise", "gap"}
+        What NaN samples mean: an error (``"raise"``, the default), or gaps
+        (``"gap"``: not drawn, trails and skeleton edges break there, interpolation
+        never bridges them). Inf is always an error.
     """
 
     data: Any
@@ -58,6 +63,7 @@ class PositionOverlay(Overlay):
     color: Any = "red"
     size: float = 10.0
     trail_length: int | None = None
+    missing: str = "raise"
 
     kind: ClassVar[str] = "position"
 
@@ -79,7 +85,8 @@ class PositionOverlay(Overlay):
                     ],
                 )
             )
-        check_finite(data, "PositionOverlay data")
+        self.missing = check_missing(self.missing, "PositionOverlay missing")
+        check_finite(data, "PositionOverlay data", allow_nan=self.missing == "gap")
         self.data = data
         if self.times is not None:
             self.times = check_times(self.times, "PositionOverlay times", len(data), overlay=True)
