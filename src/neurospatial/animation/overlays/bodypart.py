@@ -228,6 +228,38 @@ class BodypartOverlay(Overlay):
     def n_dims(self) -> int:
         return int(next(iter(self.data.values())).shape[1])
 
+    @classmethod
+    def from_movement(
+        cls,
+        data: Any,
+        *,
+        keypoints: list[str] | None = None,
+        individuals: list[str] | None = None,
+        skeleton: Any = None,
+        confidence_threshold: float | None = None,
+        fps: float | None = None,
+        calibration: Any = None,
+        position_variable: str = "position",
+        **style: Any,
+    ) -> list[BodypartOverlay]:
+        """One overlay per individual from a movement-shaped pose dataset, each with a
+        skeleton colour stable per individual name. See `neurospatial.animation.pose_io`
+        for what is accepted (dims, times, `confidence_threshold`, `calibration`)."""
+        from neurospatial.animation.pose_io import bodyparts_from_movement
+
+        return bodyparts_from_movement(
+            cls,
+            data,
+            keypoints=keypoints,
+            individuals=individuals,
+            skeleton=skeleton,
+            confidence_threshold=confidence_threshold,
+            fps=fps,
+            calibration=calibration,
+            position_variable=position_variable,
+            **style,
+        )
+
     def n_samples(self) -> int:
         return len(next(iter(self.data.values())))
 

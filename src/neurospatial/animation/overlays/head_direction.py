@@ -127,6 +127,43 @@ class HeadDirectionOverlay(Overlay):
             example="length=10.0",
         )
 
+    @classmethod
+    def from_movement(
+        cls,
+        data: Any,
+        *,
+        left_keypoint: str,
+        right_keypoint: str,
+        origin_keypoint: str | None = None,
+        camera_view: str = "top_down",
+        individual: str | None = None,
+        confidence_threshold: float | None = None,
+        fps: float | None = None,
+        calibration: Any = None,
+        position_variable: str = "position",
+        **style: Any,
+    ) -> HeadDirectionOverlay:
+        """The direction an animal faces, from a movement-shaped pose dataset:
+        perpendicular to left -> right (turned +90 degrees seen from above, -90 from
+        below), or, with `origin_keypoint`, from the left/right midpoint towards it.
+        Compute it in world coordinates (y up): pass `calibration` for tracker pixels."""
+        from neurospatial.animation.pose_io import heading_from_movement
+
+        return heading_from_movement(
+            cls,
+            data,
+            left_keypoint=left_keypoint,
+            right_keypoint=right_keypoint,
+            origin_keypoint=origin_keypoint,
+            camera_view=camera_view,
+            individual=individual,
+            confidence_threshold=confidence_threshold,
+            fps=fps,
+            calibration=calibration,
+            position_variable=position_variable,
+            **style,
+        )
+
     def n_samples(self) -> int:
         return len(self.data)
 

@@ -108,6 +108,36 @@ class PositionOverlay(Overlay):
         if self.trail_length is not None:
             self.trail_length = int(self.trail_length)
 
+    @classmethod
+    def from_movement(
+        cls,
+        data: Any,
+        *,
+        keypoint: str | list[str] | None = None,
+        individual: str | None = None,
+        confidence_threshold: float | None = None,
+        fps: float | None = None,
+        calibration: Any = None,
+        position_variable: str = "position",
+        **style: Any,
+    ) -> PositionOverlay:
+        """The position of one animal from a movement-shaped pose dataset: one keypoint,
+        or the centroid of several (default: all). See `neurospatial.animation.pose_io`
+        for what is accepted (dims, times, `confidence_threshold`, `calibration`)."""
+        from neurospatial.animation.pose_io import position_from_movement
+
+        return position_from_movement(
+            cls,
+            data,
+            keypoint=keypoint,
+            individual=individual,
+            confidence_threshold=confidence_threshold,
+            fps=fps,
+            calibration=calibration,
+            position_variable=position_variable,
+            **style,
+        )
+
     def n_samples(self) -> int:
         return len(self.data)
 
