@@ -23,6 +23,7 @@ from neurospatial.animation.overlays import (
     PositionOverlay,
     VideoOverlay,
 )
+from neurospatial.animation.pose_files import read_pose
 from neurospatial.animation.render.field_image import field_image
 from neurospatial.animation.render.holoviews_ import to_holoviews
 from neurospatial.animation.render.model import frame_layers
@@ -49,6 +50,7 @@ __all__ = [
     "field_image",
     "frame_layers",
     "open_scene",
+    "read_pose",
     "render_frame",
     "scene_from_field",
     "show",
