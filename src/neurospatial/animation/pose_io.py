@@ -208,12 +208,9 @@ def bodyparts_from_movement(
     chosen = pick(position, "keypoint", keypoints, "keypoints")
     all_keypoints = [str(v) for v in position["keypoint"].values]
     out = []
+    all_individuals = [str(v) for v in position["individual"].values]
     for name in pick(position, "individual", individuals, "individuals"):
-        one = position.sel(
-            individual=position["individual"].values[
-                [str(v) for v in position["individual"].values].index(name)
-            ]
-        )
+        one = position.isel(individual=all_individuals.index(name))
         values = np.asarray(one.values)
         parts = {k: values[:, all_keypoints.index(k)] for k in chosen}
         given = {"skeleton_color": individual_color(name), **style}
