@@ -112,3 +112,38 @@ def test_bad_pose_files_say_what_why_and_how(tmp_path, name, fragment):
     with pytest.raises(ValueError, match=fragment) as exc:
         read_pose(tmp_path / name)
     assert "WHY:" in str(exc.value) and "HOW:" in str(exc.value)
+
+
+def test_a_keypoint_at_a_video_pixel_lands_on_that_pixel_of_the_video(tmp_path):
+    """Tracker pixels -> world (calibration) -> screen: the marker sits on the dot that
+    the video shows at the same pixel."""
+    from neurospatial.animation import VideoOverlay, calibrate_video
+    from tests.animation.test_video_overlay import _dot_frames, _env_for
+
+    frames, centres = _dot_frames()  # white dots at known (col, row) pixel centres
+    n = len(frames)
+    columns = pd.MultiIndex.from_product(
+        [["DLC"], ["snout"], ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
+    )
+    pd.DataFrame(np.c_[centres, np.ones(n)], columns=columns).to_csv(tmp_path / "dots.csv")
+    env = _env_for(80, 60)
+    calibration = calibrate_video(frames, env, cm_per_px=0.5)
+    poses = read_pose(tmp_path / "dots.csv", fps=30)
+    snout = PositionOverlay.from_movement(
+        poses, keypoint="snout", calibration=calibration, size=4.0
+    )
+    times = np.arange(n) / 30.0
+    scene = build_scene(
+        env,
+        np.full((n, env.n_bins), np.nan),
+        overlays=[VideoOverlay(frames, calibration=calibration, times=times, alpha=1.0), snout],
+        frame_times=times,
+    )
+    for k in (0, n - 1):
+        frame = render_frame(scene, k)
+        picture = frame.image.astype(int)
+        (c0, r1), (c1, r0) = frame.world_to_px([[1.0, 1.0], [79.0, 59.0]]).round().astype(int)
+        inside = picture[r0:r1, c0:c1]
+        rows, cols = np.nonzero(inside.min(axis=2) > 170)  # the dot's white pixels
+        dot = np.array([cols.mean() + c0, rows.mean() + r0])
+        assert np.hypot(*(red_centroid(frame.image) - dot)) <= 2.0, k
