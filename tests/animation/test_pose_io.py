@@ -178,3 +178,21 @@ def test_bad_pose_input_says_what_why_and_how(call, fragment):
     with pytest.raises(ValueError, match="WHY") as exc:
         call()
     assert fragment in str(exc.value)
+
+
+def test_a_real_movement_dataset_is_read():
+    """With movement installed (optional; not a dependency): its own dataset."""
+    load_poses = pytest.importorskip(
+        "movement.io.load_poses", reason="movement is not installed (an optional check)"
+    )
+    values = _poses()["position"].transpose("time", "space", "keypoints", "individuals").values
+    ds = load_poses.from_numpy(
+        position_array=values,
+        confidence_array=np.full(values[:, 0].shape, 0.9),
+        individual_names=["mouse_a", "mouse_b"],
+        keypoint_names=KEYPOINTS,
+        fps=10.0,
+    )
+    overlay = PositionOverlay.from_movement(ds, keypoint="nose", individual="mouse_a")
+    np.testing.assert_allclose(overlay.data[:, 0], 16 + 5 * np.arange(N))
+    np.testing.assert_allclose(overlay.times, np.arange(N) / 10.0)
