@@ -147,3 +147,29 @@ def test_a_keypoint_at_a_video_pixel_lands_on_that_pixel_of_the_video(tmp_path):
         rows, cols = np.nonzero(inside.min(axis=2) > 170)  # the dot's white pixels
         dot = np.array([cols.mean() + c0, rows.mean() + r0])
         assert np.hypot(*(red_centroid(frame.image) - dot)) <= 2.0, k
+
+
+def test_a_sleap_labels_file_reads_back(tmp_path):
+    sio = pytest.importorskip("sleap_io")
+    skeleton = sio.Skeleton(["nose", "tail"])
+    track = sio.Track("female")
+    video = sio.Video(filename="session.mp4", open_backend=False)
+    frames = []
+    for k in range(N):
+        points = np.stack([_track(0)[k], _track(1)[k]])
+        instance = sio.PredictedInstance.from_numpy(
+            points_data=points, skeleton=skeleton, point_scores=np.array([0.9, 0.4]), track=track
+        )
+        frames.append(sio.LabeledFrame(video=video, frame_idx=k, instances=[instance]))
+    labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skeleton], tracks=[track])
+    sio.save_slp(labels, str(tmp_path / "session.slp"))
+    poses = read_pose(tmp_path / "session.slp", fps=10)
+    assert poses.attrs["source_software"] == "SLEAP"
+    assert list(poses["individual"].values) == ["female"]
+    assert list(poses["keypoint"].values) == ["nose", "tail"]
+    np.testing.assert_allclose(
+        poses["position"].sel(keypoint="tail", individual="female").values, _track(1)
+    )
+    np.testing.assert_allclose(poses["confidence"].sel(keypoint="tail").values, 0.4)
+    tail = PositionOverlay.from_movement(poses, keypoint="tail", confidence_threshold=0.5)
+    assert np.isnan(tail.data).all()  # every tail point below the threshold: all gaps

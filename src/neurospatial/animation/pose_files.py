@@ -5,7 +5,8 @@ Readers (maintained libraries, not hand-written parsers):
 * DeepLabCut writes its predictions with pandas (a DataFrame whose columns are
   ``scorer / [individuals /] bodyparts / coords``), so pandas reads them back:
   ``read_csv`` with the header rows, ``read_hdf`` (PyTables) for ``.h5``.
-* SLEAP analysis files (``.h5``, exported with ``sleap-convert --format analysis``) are
+* SLEAP labels files (``.slp``) are read with sleap-io, SLEAP's own I/O library;
+  SLEAP analysis files (``.h5``, exported with ``sleap-convert --format analysis``) are
   plain HDF5 arrays (``tracks``, ``node_names``, ``track_names``, ``point_scores``),
   read with h5py.
 
@@ -30,7 +31,7 @@ __all__ = ["read_pose"]
 
 
 def read_pose(path: str | os.PathLike[str], *, fps: float | None = None) -> xr.Dataset:
-    """Read a DeepLabCut (``.csv``/``.h5``) or SLEAP analysis (``.h5``) predictions file.
+    """Read a DeepLabCut (``.csv``/``.h5``) or SLEAP (``.slp``, analysis ``.h5``) file.
 
     Examples
     --------
@@ -52,19 +53,17 @@ def read_pose(path: str | os.PathLike[str], *, fps: float | None = None) -> xr.D
     suffix = where.suffix.lower()
     if suffix == ".csv":
         ds = _deeplabcut(_dlc_csv(where))
+    elif suffix == ".slp":
+        ds = _sleap_labels(where)
     elif suffix in (".h5", ".hdf5"):
         ds = _sleap_analysis(where) if _is_sleap(where) else _deeplabcut(_dlc_hdf(where))
     else:
         raise ValueError(
             format_message(
                 f"Cannot read pose file {where.name!r}: unknown suffix {suffix!r}.",
-                "read_pose knows DeepLabCut predictions (.csv, .h5) and SLEAP analysis files "
-                "(.h5).",
-                [
-                    "Export SLEAP predictions as an analysis file: sleap-convert --format "
-                    "analysis labels.slp.",
-                    "Load other formats with movement.io.load_poses and pass the Dataset on.",
-                ],
+                "read_pose knows DeepLabCut predictions (.csv, .h5) and SLEAP files (.slp, "
+                "analysis .h5).",
+                ["Load other formats with movement.io.load_poses and pass the Dataset on."],
             )
         )
     if fps is not None:
@@ -158,6 +157,30 @@ def _sleap_analysis(path: Path) -> xr.Dataset:
         else np.full(position[:, 0].shape, np.nan)
     )
     return _dataset(position, confidence, nodes, individuals, "SLEAP")
+
+
+def _sleap_labels(path: Path) -> xr.Dataset:
+    try:
+        import sleap_io
+    except ImportError as exc:
+        raise ImportError(
+            format_message(
+                "Reading SLEAP .slp files needs sleap-io, which is not installed.",
+                "sleap-io is SLEAP's own reader of its labels files.",
+                [
+                    'Install it: pip install "neurospatial[pose]" (or pip install sleap-io).',
+                    "Or export an analysis file: sleap-convert --format analysis labels.slp.",
+                ],
+            )
+        ) from exc
+    labels = sleap_io.load_slp(str(path))
+    values = np.asarray(labels.numpy(return_confidence=True), dtype=np.float64)
+    # (frames, tracks, nodes, x/y/score) -> (frames, 2, nodes, tracks), (frames, nodes, tracks)
+    position = np.transpose(values[..., :2], (0, 3, 2, 1))
+    confidence = np.transpose(values[..., 2], (0, 2, 1))
+    nodes = list(labels.skeletons[0].node_names)
+    tracks = [t.name for t in labels.tracks] or [f"track_{k}" for k in range(values.shape[1])]
+    return _dataset(position, confidence, nodes, tracks, "SLEAP")
 
 
 def _text(value: Any) -> str:
