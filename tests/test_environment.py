@@ -5,6 +5,7 @@ import pytest
 import xarray as xr
 
 from neurospatial import Environment
+from tests.animation.helpers import assert_what_why_how
 
 
 def test_from_samples_grid_covers_samples_and_counts_active_bins():
@@ -153,9 +154,7 @@ def _layout_hex() -> None:
 def test_errors_have_what_why_how_naming_the_value(trigger, fragment):
     with pytest.raises(ValueError) as exc:
         trigger()
-    what, _, rest = str(exc.value).partition("\n\nWHY: ")
-    assert fragment in what, str(exc.value)
-    assert rest and "\n\nHOW:\n  1. " in rest, str(exc.value)
+    assert_what_why_how(str(exc.value), fragment)
 
 
 @pytest.mark.parametrize("bin_size", [[1.0, 2.0, 3.0], [[1.0, 2.0]]])

@@ -85,3 +85,10 @@ def _ffmpeg() -> str:
     from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
 
     return ffmpeg_exe()
+
+
+def assert_what_why_how(message: str, fragment: str) -> None:
+    """`message` is a WHAT / WHY / HOW error whose WHAT part names `fragment`."""
+    what, _, rest = message.partition("\n\nWHY: ")
+    assert fragment in what, message
+    assert rest and "\n\nHOW:\n  1. " in rest, message

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from neurospatial.animation import PositionOverlay, build_scene, read_pose, render_frame
-from tests.animation.helpers import red_centroid, square_env
+from tests.animation.helpers import assert_what_why_how, red_centroid, square_env
 
 N = 8
 PARTS = ["nose", "tail"]
@@ -111,7 +111,7 @@ def test_bad_pose_files_say_what_why_and_how(tmp_path, name, fragment):
     (tmp_path / "poses.txt").write_text("x")
     with pytest.raises(ValueError, match=fragment) as exc:
         read_pose(tmp_path / name)
-    assert "WHY:" in str(exc.value) and "HOW:" in str(exc.value)
+    assert_what_why_how(str(exc.value), fragment)
 
 
 def test_a_keypoint_at_a_video_pixel_lands_on_that_pixel_of_the_video(tmp_path):
