@@ -26,7 +26,15 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ValueError, TypeError, FileNotFoundError, FileExistsError, IndexError) as exc:
+        except (
+            ValueError,
+            TypeError,
+            FileNotFoundError,
+            FileExistsError,
+            IndexError,
+            ConnectionError,
+            ImportError,
+        ) as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"neurospatial: {exc}", err=True)
@@ -86,6 +94,12 @@ def info(scene: Path, as_json: bool) -> None:
 @click.option("--vmin", type=float, default=None, help="Lower colour limit (default: the scene's).")
 @click.option("--vmax", type=float, default=None, help="Upper colour limit (default: the scene's).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Rendering processes.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Render on this dask.distributed scheduler's workers, e.g. tcp://host:8786.",
+)
 @click.option("--crf", type=int, default=None, help="Encoder quality (lower: better, larger).")
 @click.option("--preset", default=None, help="Encoder speed preset, e.g. veryfast.")
 @click.option("--start", type=int, default=None, help="First frame to render (default: 0).")
@@ -100,6 +114,7 @@ def render(
     vmin: float | None,
     vmax: float | None,
     workers: int,
+    scheduler: str | None,
     crf: int | None,
     preset: str | None,
     start: int | None,
@@ -129,6 +144,8 @@ def render(
     options: dict[str, Any] = {k: v for k, v in {"crf": crf, "preset": preset}.items() if v}
     if start is not None or stop is not None:  # drawn with their trails' history
         options["frames"] = slice(start, stop)
+    if scheduler is not None:
+        options["client"] = scheduler
     written = animate(
         opened,
         save_path=out,

@@ -533,6 +533,7 @@ class Environment(LayoutFactories):
         n_workers: int = 1,
         show_colorbar: bool = True,
         progress: bool | None = None,
+        client: Any = None,
         **backend_options: Any,
     ) -> Any:
         """Animate per-bin values over time with behaviour overlays.
@@ -541,7 +542,8 @@ class Environment(LayoutFactories):
         (rendering). See `neurospatial.animation.build_scene` for `fields`,
         `overlays`, `frame_times` and the style arguments, and
         `neurospatial.animation.animate` for `backend`, `save_path`, `dpi`,
-        `n_workers`, `show_colorbar`, `progress` and backend options.
+        `n_workers`, `show_colorbar`, `progress`, `client` (a dask.distributed
+        cluster to render on) and backend options.
 
         Returns
         -------
@@ -583,6 +585,7 @@ class Environment(LayoutFactories):
             n_workers=n_workers,
             show_colorbar=show_colorbar,
             progress=progress,
+            client=client,
             **backend_options,
         )
 

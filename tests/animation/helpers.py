@@ -81,6 +81,21 @@ def probe(path: Path) -> dict[str, Any]:
     }
 
 
+def write_video(path: Path, frames: np.ndarray, fps: float = 30) -> Path:
+    """Write (n, H, W, 3) uint8 frames to a near-lossless video file (4:4:4)."""
+    import imageio_ffmpeg
+
+    h, w = frames.shape[1:3]
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (w, h), fps=fps, macro_block_size=1, quality=10, pix_fmt_out="yuv444p"
+    )
+    writer.send(None)
+    for frame in frames:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
 def _ffmpeg() -> str:
     from neurospatial.animation.backends.ffmpeg import ffmpeg_exe
 

@@ -19,27 +19,13 @@ from neurospatial.animation import (
 )
 from neurospatial.animation.video_probe import probe_video
 from neurospatial.animation.video_reader import VideoReader
-from tests.animation.helpers import decode_frames, red_centroid
+from tests.animation.helpers import decode_frames, red_centroid, write_video
 
 RECORDING = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openfield_m3v1.mp4"
 needs_recording = pytest.mark.skipif(
     not RECORDING.exists(),
     reason=f"real recording not found at {RECORDING} (../shared/data beside the checkout)",
 )
-
-
-def _write_video(path, frames, fps=30):
-    import imageio_ffmpeg
-
-    h, w = frames.shape[1:3]
-    writer = imageio_ffmpeg.write_frames(
-        str(path), (w, h), fps=fps, macro_block_size=1, quality=10, pix_fmt_out="yuv444p"
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame))
-    writer.close()
-    return path
 
 
 def _env_for(width_cm, height_cm, seed=0):
@@ -51,7 +37,7 @@ def _env_for(width_cm, height_cm, seed=0):
 def _dot_file_scene(tmp_path, n=6, **video):
     """An n-frame scene over a dot video file (no field data), one video frame each."""
     frames, _ = _dot_frames(n)
-    path = _write_video(tmp_path / "dots.mp4", frames)
+    path = write_video(tmp_path / "dots.mp4", frames)
     env = _env_for(80, 60)
     times = np.arange(n) / 30.0
     return build_scene(
@@ -144,7 +130,7 @@ def test_nearest_frame_within_one_period():
 # ---------------------------------------------------------- spatial alignment
 def test_synthetic_dot_and_position_marker_coincide_in_mp4(tmp_path):
     frames, centres = _dot_frames()
-    path = _write_video(tmp_path / "dots.mp4", frames)
+    path = write_video(tmp_path / "dots.mp4", frames)
     env = _env_for(80, 60)
     calibration = calibrate_video(path, env, cm_per_px=0.5)
     times = np.arange(len(frames)) / 30.0

@@ -25,6 +25,7 @@ def animate(
     n_workers: int = 1,
     show_colorbar: bool = True,
     progress: bool | None = None,
+    client: Any = None,
     **backend_options: Any,
 ) -> Any:
     """Render a scene (from `build_scene` or `open_scene`) with a backend.
@@ -49,6 +50,12 @@ def animate(
     show_colorbar : bool
     progress : bool, optional
         File backends: progress bar; default on for long exports.
+    client : dask.distributed.Client or str, optional
+        File backends: render segments of frames on this cluster's workers (a Client,
+        or a scheduler address such as ``"tcp://host:8786"``), each worker reading its
+        frames from the scene's zarr store (a scene held in memory is written to a
+        temporary store beside `save_path` first). Client and workers must share a
+        filesystem. Needs ``pip install "neurospatial[distributed]"``.
     **backend_options
         Video: ``crf`` (0-51, default 23) and ``preset`` (x264, default "ultrafast").
         HTML: ``max_html_mb`` (default 50), ``text`` (a caption), ``crf`` and ``preset``
@@ -79,6 +86,19 @@ def animate(
             )
         )
     if spec.kind == "live":
+        if client is not None:
+            raise ValueError(
+                format_message(
+                    f"client= was given to the live {spec.name!r} backend.",
+                    "a cluster renders files; live backends draw frames in this process "
+                    "as they are shown.",
+                    [
+                        "Drop client to show it.",
+                        "Write a file on the cluster: animate(scene, save_path='out.mp4', "
+                        "client=client).",
+                    ],
+                )
+            )
         if path is not None:
             raise ValueError(
                 format_message(
@@ -100,6 +120,8 @@ def animate(
                 ["Pass save_path, e.g. save_path='animation.mp4'."],
             )
         )
+    if client is not None:  # file backends registered by others need not take one
+        backend_options["client"] = client
     return spec.load()(
         scene,
         path,

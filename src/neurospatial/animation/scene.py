@@ -220,8 +220,11 @@ def restyle_scene(
         scene.attrs["vmin"] if vmin is None else vmin,
         scene.attrs["vmax"] if vmax is None else vmax,
     )
+    from neurospatial.animation.store import share_store
+
     restyled = scene.copy()
     restyled.attrs.update(vmin=low, vmax=high, **({"cmap": cmap} if cmap is not None else {}))
+    share_store(scene, restyled)  # a stored scene restyled still reads from its store
     return restyled
 
 

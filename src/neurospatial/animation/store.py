@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import weakref
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,14 @@ import xarray as xr
 from neurospatial.animation.scene import SCENE_KIND, SCHEMA_VERSION, link_overlays
 from neurospatial.errors import format_message
 
-__all__ = ["missing_chunks", "open_scene", "scene_dataset", "scene_overlays"]
+__all__ = [
+    "missing_chunks",
+    "open_scene",
+    "scene_dataset",
+    "scene_overlays",
+    "share_store",
+    "stored_location",
+]
 
 
 def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
@@ -109,7 +117,7 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
         consolidated=False,
         create_default_indexes=False,
     )
-    _register_direct(tree, raw)
+    _register_direct(tree, raw, os.path.abspath(where) if isinstance(where, str) else where)
     return tree
 
 
@@ -187,20 +195,64 @@ def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.
 
 
 #: Scenes from `open_scene`: the store opened without dask, the dask array name each
-#: variable had when opened, and per node the dataset renderers read (with the
-#: variables it was made from).
-_DIRECT: dict[int, tuple[Any, xr.DataTree, dict[tuple[str, str], str], dict[str, Any]]] = {}
+#: variable had when opened, per node the dataset renderers read (with the variables it
+#: was made from), where the store is, and every node's variables as opened.
+_DIRECT: dict[
+    int,
+    tuple[
+        Any,
+        xr.DataTree,
+        dict[tuple[str, str], str],
+        dict[str, Any],
+        Any,
+        dict[str, dict[Hashable, xr.Variable]],
+    ],
+] = {}
 
 
-def _register_direct(tree: xr.DataTree, raw: xr.DataTree) -> None:
+def _register_direct(tree: xr.DataTree, raw: xr.DataTree, where: Any) -> None:
     names = {
         (node.path, str(name)): var.data.name
         for node in tree.subtree
         for name, var in node.variables.items()
         if var.chunks is not None
     }
+    opened = {node.path: dict(node.variables) for node in tree.subtree}
     key = id(tree)
-    _DIRECT[key] = (weakref.ref(tree, lambda _: _DIRECT.pop(key, None)), raw, names, {})
+    ref = weakref.ref(tree, lambda _: _DIRECT.pop(key, None))
+    _DIRECT[key] = (ref, raw, names, {}, where, opened)
+
+
+def share_store(source: xr.DataTree, derived: xr.DataTree) -> None:
+    """Let `derived`, a shallow copy of `source` with other attrs (`restyle_scene`), read
+    from the store `source` was opened from, as `source` does (if it does)."""
+    entry = _DIRECT.get(id(source))
+    if entry is None or entry[0]() is not source:
+        return
+    unchanged = stored_location(source) is not None
+    opened = {node.path: dict(node.variables) for node in derived.subtree} if unchanged else {}
+    key = id(derived)
+    ref = weakref.ref(derived, lambda _: _DIRECT.pop(key, None))
+    _DIRECT[key] = (ref, entry[1], entry[2], {}, entry[4], opened)
+
+
+def stored_location(scene: xr.DataTree) -> Any | None:
+    """Where `scene` was opened from (an absolute path or the zarr store object), if it
+    is a scene from `open_scene` whose data is still what it opened: the same nodes
+    holding the same variables. Attrs may differ (callers send them along); anything
+    else changed or added means the store no longer holds this scene: None."""
+    entry = _DIRECT.get(id(scene))
+    if entry is None or entry[0]() is not scene:
+        return None
+    opened = entry[5]
+    nodes = {node.path: node for node in scene.subtree}
+    if nodes.keys() != opened.keys():
+        return None
+    for path, node in nodes.items():
+        now, then = node.variables, opened[path]
+        if now.keys() != then.keys() or any(now[n] is not v for n, v in then.items()):
+            return None
+    return entry[4]
 
 
 def missing_chunks(path: str | os.PathLike[str]) -> dict[str, tuple[int, int]]:

@@ -56,6 +56,7 @@ def export_html(
     crf: int | None = None,
     preset: str | None = None,
     frames: slice | None = None,
+    client: Any = None,
 ) -> Path:
     """Write `scene` (or the contiguous `frames`, e.g. ``slice(100, 400)``) as a
     standalone HTML player at `save_path` (atomically).
@@ -103,6 +104,7 @@ def export_html(
             n_workers=n_workers,
             progress=progress,
             frames=slice(span.start, span.stop),
+            client=client,
             **options,
         )
         data = mp4.read_bytes()

@@ -1,7 +1,8 @@
 """Backends by name: file backends write a file, live backends return an object.
 
 A **file** backend is called as ``export(scene, save_path, *, fps, dpi,
-show_colorbar, n_workers, progress, **options) -> Path``; a **live** backend as
+show_colorbar, n_workers, progress, **options) -> Path`` (and ``client=`` when the
+caller renders on a dask cluster); a **live** backend as
 ``show(scene, *, fps, dpi, show_colorbar, **options) -> object``, an object the
 caller displays (a notebook widget, a viewer window). `animate` and
 ``env.animate_fields`` return what the backend returns.

@@ -2,9 +2,10 @@
 
 Frames come from the raster compositor and are streamed to the encoder one at a
 time. With ``n_workers > 1`` contiguous frame ranges are rendered and encoded in
-parallel processes (dask) and the segments joined without re-encoding; every
-worker renders the same global frame indices it would in a single process, so
-frame i always shows fields and overlays at ``frame_times[i]``.
+parallel processes (dask), with ``client=`` on a dask.distributed cluster
+(`backends.cluster`), and the segments joined without re-encoding; every worker
+renders the same global frame indices it would in a single process, so frame i
+always shows fields and overlays at ``frame_times[i]``.
 
 Defaults ``preset="ultrafast"``, ``crf=23`` come from ``benchmarks/bench_video.py``:
 see docs/video.md for the measured speed / size trade-off.
@@ -56,9 +57,13 @@ def export_video(
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
     frames: slice | None = None,
+    client: Any = None,
 ) -> Path:
     """Render every frame of `scene` (or the contiguous `frames`, e.g. ``slice(100, 400)``,
-    drawn with their trails' history) into a video file at `save_path` (atomically)."""
+    drawn with their trails' history) into a video file at `save_path` (atomically).
+
+    With `client` (a ``dask.distributed.Client`` or a scheduler address), segments of
+    frames are rendered on that cluster's workers (see `backends.cluster`)."""
     save_path = Path(save_path)
     suffix = save_path.suffix.lower()
     if suffix not in CODECS:
@@ -96,6 +101,18 @@ def export_video(
                 ["Use n_workers=1 (on 2 cores usually as fast) or the number of cores."],
             )
         )
+    if client is not None and n_workers != 1:
+        raise ValueError(
+            format_message(
+                f"client= and n_workers={n_workers} were both given.",
+                "n_workers is the number of local processes; with a client the cluster's "
+                "workers render the segments, as many at once as they have threads.",
+                [
+                    "Drop n_workers to render on the cluster.",
+                    "Drop client to render in local processes.",
+                ],
+            )
+        )
     check_destination(save_path)
     n_frames = scene["fields"].sizes["time"]
     if n_frames == 0:
@@ -121,7 +138,11 @@ def export_video(
     show = progress if progress is not None else len(span) >= PROGRESS_MIN_FRAMES
     n_workers = min(int(n_workers), len(span))
     with atomic_path(save_path) as tmp:
-        if n_workers == 1:
+        if client is not None:
+            from neurospatial.animation.backends.cluster import encode_on_cluster
+
+            encode_on_cluster(scene, span, client, tmp, settings, show)
+        elif n_workers == 1:
             with _progress_bar(len(span), show) as tick:
                 _encode_frames(scene, span.start, span.stop, tmp, settings, tick)
         else:
