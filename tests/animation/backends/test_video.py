@@ -43,6 +43,34 @@ def test_parallel_segments_match_single_process(tmp_path):
         assert np.abs(a.astype(int) - b.astype(int)).mean() < 1.0
 
 
+def test_parallel_processes_render_lazy_scenes(tmp_path):
+    """Lazy scenes (opened from a store, or dask-backed) are sent to the processes as
+    their aligned windows, loaded."""
+    from neurospatial.animation import open_scene
+    from neurospatial.animation.scene import restyle_scene
+
+    scene, points = _moving_marker_scene(10)
+    scene.to_zarr(tmp_path / "s.zarr", consolidated=False)
+    stored = restyle_scene(open_scene(tmp_path / "s.zarr"), vmax=2.0)  # attrs travel
+    one = decode_frames(animate(stored, save_path=tmp_path / "a.mp4", progress=False))
+    two = decode_frames(animate(stored, save_path=tmp_path / "b.mp4", n_workers=2, progress=False))
+    env = square_env()
+    lazy = build_scene(
+        env,
+        da.zeros((10, env.n_bins), chunks=(3, -1)),
+        overlays=[PositionOverlay(points, color="red", size=14.0)],
+        cmap="gray",
+        vmin=0,
+        vmax=2.0,
+        fps=10,
+    )
+    three = decode_frames(animate(lazy, save_path=tmp_path / "c.mp4", n_workers=2, progress=False))
+    assert len(one) == len(two) == len(three) == 10
+    for a, b, c in zip(one, two, three, strict=True):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 1.0
+        assert np.abs(a.astype(int) - c.astype(int)).mean() < 1.0
+
+
 def test_fields_only_video_shows_a_moving_bump(tmp_path):
     env = square_env()
     n_frames = 8
@@ -174,14 +202,21 @@ class _Locked:
 def test_unpicklable_inputs_with_workers_raise_helpful_error(tmp_path):
     env = square_env()
     values = np.random.default_rng(0).random((6, env.n_bins))
+    # Lazy fields over an object that cannot be pickled: loaded here, window by window,
+    # so the processes get plain arrays.
     fields = da.from_array(_Locked(values), chunks=(3, -1), asarray=False)
+    out = env.animate_fields(fields, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
+    assert len(decode_frames(out)) == 6
+    out.unlink()
+    scene = build_scene(env, values)
+    scene["fields"].attrs["note"] = threading.Lock()  # what no process can receive
     with pytest.raises(ValueError, match="not pickle-able") as exc:
-        env.animate_fields(fields, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
+        animate(scene, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
     message = str(exc.value)
     assert "env.clear_cache()" in message and "n_workers=1" in message
     assert "WHY:" in message and "HOW:" in message
     assert list(tmp_path.iterdir()) == []
-    out = env.animate_fields(fields, save_path=tmp_path / "p.mp4", n_workers=1, progress=False)
+    out = animate(scene, save_path=tmp_path / "p.mp4", n_workers=1, progress=False)
     assert len(decode_frames(out)) == 6
 
 

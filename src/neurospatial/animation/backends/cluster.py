@@ -122,13 +122,10 @@ def render_segment(
     """
     from distributed import get_worker
 
-    from neurospatial.animation.backends.video import _encode_frames
-    from neurospatial.animation.store import open_scene
+    from neurospatial.animation.backends.video import _encode_frames, open_stored
 
     worker = get_worker()
-    scene = open_scene(where)
-    for node in scene.subtree:
-        node.attrs = attrs.get(node.path, node.attrs)
+    scene = open_stored(where, attrs)
     done, last = 0, time.monotonic()
 
     def tick(n: int) -> None:

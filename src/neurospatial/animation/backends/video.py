@@ -215,6 +215,17 @@ def segment_window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTr
     return window.to_tree(), lo
 
 
+def open_stored(where: Any, attrs: dict[str, dict[str, Any]]) -> xr.DataTree:
+    """A worker's copy of a stored scene: opened from `where`, with the caller's attrs
+    (`stored_location` allows attrs to differ from the store's)."""
+    from neurospatial.animation.store import open_scene
+
+    scene = open_scene(where)
+    for node in scene.subtree:
+        node.attrs = attrs.get(node.path, node.attrs)
+    return scene
+
+
 def _render_segment(
     payload: bytes, start: int, stop: int, path: str, settings: dict[str, Any]
 ) -> str:
@@ -241,7 +252,8 @@ def _encode_parallel(
         segments = []
         for k in range(n_workers):
             start, stop = int(bounds[k]), int(bounds[k + 1])
-            payload = _pickle_payload(segment_window(scene, start, stop), n_workers)
+            window, lo = segment_window(scene, start, stop)  # loaded: lazy graphs of
+            payload = _pickle_payload((window.compute(), lo), n_workers)  # a store don't pickle
             segment = Path(tmpdir) / f"segment{k:04d}{out.suffix}"
             segments.append(segment)
             tasks.append(
@@ -272,9 +284,9 @@ def _mp_context() -> str:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _pickle_payload(window: tuple[xr.DataTree, int], n_workers: int) -> bytes:
+def _pickle_payload(payload: tuple[Any, ...], n_workers: int) -> bytes:
     try:
-        return pickle.dumps(window, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise ValueError(
             format_message(
