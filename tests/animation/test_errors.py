@@ -24,6 +24,7 @@ from neurospatial.animation import (
     PositionOverlay,
     VideoOverlay,
     align_scene,
+    animate,
     build_scene,
     subsample_frames,
 )
@@ -977,19 +978,6 @@ def _frames_uint8(n: int = 3) -> np.ndarray:
     return np.zeros((n, 12, 16, 3), dtype=np.uint8)
 
 
-class _Locked:
-    """An array-like holding a lock: cannot be pickled."""
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-        self.lock = threading.Lock()
-        self.shape, self.dtype, self.ndim = values.shape, values.dtype, values.ndim
-
-    def __getitem__(self, key: object) -> np.ndarray:
-        with self.lock:
-            return self.values[key]
-
-
 def _doc_non_monotonic(rng, tmp_path):
     PositionOverlay(_inside(rng, 3), times=[0.0, 1.0, 1.0])
 
@@ -1029,9 +1017,12 @@ def _doc_skeleton(rng, tmp_path):
 
 
 def _doc_pickle(rng, tmp_path):
+    # Lazy fields are loaded before pickling (window by window); what cannot be
+    # pickled is then what the scene itself holds, here a lock in its attrs.
     env = _env2d(rng)
-    fields = da.from_array(_Locked(_fields(rng, env, 6)), chunks=(3, -1), asarray=False)
-    env.animate_fields(fields, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
+    scene = build_scene(env, _fields(rng, env, 6))
+    scene["fields"].attrs["lock"] = threading.Lock()
+    animate(scene, save_path=tmp_path / "p.mp4", n_workers=2, progress=False)
 
 
 def _doc_video_1d(rng, tmp_path):

@@ -209,7 +209,15 @@ def test_scheduler_address_and_html(tmp_path, client, short_segments):
 
 
 # ------------------------------------------------------------------ cancel and failure
-def test_ctrl_c_cancels_the_segments_and_leaves_nothing(tmp_path, client, short_segments):
+@pytest.fixture
+def ctrl_c():
+    """Python's own Ctrl-C handler (libraries loaded by earlier tests may set another)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_cancels_the_segments_and_leaves_nothing(tmp_path, client, short_segments, ctrl_c):
     import _thread
 
     scene, _ = _stored(tmp_path, n_frames=3000)

@@ -33,7 +33,7 @@ from neurospatial.errors import format_message
 __all__ = ["encode_on_cluster", "plan_segments"]
 
 #: Segment sizes (benchmarks/bench_distributed.py measures the per-segment cost: opening
-#: the store, setting up the compositor and ffmpeg, about 0.3 s, i.e. ~60 frames' work).
+#: the store, setting up the compositor and ffmpeg, about 0.1 s, i.e. ~70 frames' work).
 MIN_SEGMENT_FRAMES = 300  # keeps that cost under ~20% of a segment
 MAX_SEGMENT_FRAMES = 5000  # bounds the work lost with a worker, and the progress steps
 SEGMENTS_PER_SLOT = 4  # lets fast workers take over from slow ones at the end
