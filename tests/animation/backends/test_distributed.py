@@ -390,25 +390,23 @@ def test_workers_that_cannot_see_a_path_are_named(client):
 
 
 # ------------------------------------------------------------------ command line
+def _render(folder, *args):
+    return subprocess.run(
+        [COMMAND, "render", "scene.zarr", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_render_on_the_command_line(tmp_path, client):
     _stored(tmp_path)
     address = client.scheduler.address
-    done = subprocess.run(
-        [COMMAND, "render", "scene.zarr", "out.mp4", "--cmap", "magma", "--scheduler", address],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _render(tmp_path, "out.mp4", "--cmap", "magma", "--scheduler", address)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str((tmp_path / "out.mp4").resolve())
     assert len(decode_frames(tmp_path / "out.mp4")) == N_FRAMES
-    both = subprocess.run(
-        [COMMAND, "render", "scene.zarr", "o.mp4", "--workers", "2", "--scheduler", address],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    both = _render(tmp_path, "o.mp4", "--workers", "2", "--scheduler", address)
     assert both.returncode == 2 and "n_workers=2" in both.stderr
     assert _names(tmp_path) == ["out.mp4", "scene.zarr"]
