@@ -122,10 +122,10 @@ def render_segment(
     """
     from distributed import get_worker
 
-    from neurospatial.animation.backends.video import _encode_frames, open_stored
+    from neurospatial.animation.backends.video import _encode_frames
 
     worker = get_worker()
-    scene = open_stored(where, attrs)
+    scene = _open_stored(where, attrs)
     done, last = 0, time.monotonic()
 
     def tick(n: int) -> None:
@@ -148,6 +148,17 @@ def render_segment(
     finally:
         attempt.unlink(missing_ok=True)
     return str(path)
+
+
+def _open_stored(where: Any, attrs: dict[str, dict[str, Any]]) -> xr.DataTree:
+    """A worker's copy of a stored scene: opened from `where`, with the caller's attrs
+    (`stored_location` allows attrs to differ from the store's)."""
+    from neurospatial.animation.store import open_scene
+
+    scene = open_scene(where)
+    for node in scene.subtree:
+        node.attrs = attrs.get(node.path, node.attrs)
+    return scene
 
 
 def _wait(

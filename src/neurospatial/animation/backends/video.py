@@ -215,17 +215,6 @@ def segment_window(scene: xr.DataTree, start: int, stop: int) -> tuple[xr.DataTr
     return window.to_tree(), lo
 
 
-def open_stored(where: Any, attrs: dict[str, dict[str, Any]]) -> xr.DataTree:
-    """A worker's copy of a stored scene: opened from `where`, with the caller's attrs
-    (`stored_location` allows attrs to differ from the store's)."""
-    from neurospatial.animation.store import open_scene
-
-    scene = open_scene(where)
-    for node in scene.subtree:
-        node.attrs = attrs.get(node.path, node.attrs)
-    return scene
-
-
 def _render_segment(
     payload: bytes, start: int, stop: int, path: str, settings: dict[str, Any]
 ) -> str:
