@@ -57,7 +57,7 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def render_rates(store: Path, n_frames: int, out: Path) -> list[tuple[str, float]]:
+def render_rates(store: Path, out: Path) -> list[tuple[str, float]]:
     """Seconds of each configuration for the whole scene."""
     from distributed import Client, LocalCluster
 
@@ -156,7 +156,7 @@ def main() -> None:
         print("frames  configuration                       seconds  frames/s  ratio")
         for n_frames in args.frames:
             store = store_scene(n_frames, folder)
-            rows = render_rates(store, n_frames, folder / "out.mp4")
+            rows = render_rates(store, folder / "out.mp4")
             base = rows[0][1]
             for name, seconds in rows:
                 print(

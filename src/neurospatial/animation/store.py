@@ -13,7 +13,7 @@ import json
 import os
 import weakref
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -170,10 +170,10 @@ def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.
     from them: use them for windows, not for whole long scenes.
     """
     node = scene[path]
-    entry = _DIRECT.get(id(scene)) if direct else None
-    if entry is None or entry[0]() is not scene:
+    entry = _entry(scene) if direct else None
+    if entry is None:
         return node.to_dataset()
-    raw, opened, cache = entry[1], entry[2], entry[3]
+    raw, opened, cache = entry.raw, entry.names, entry.cache
     key = "/" + path.strip("/")
     signature = tuple((name, id(var)) for name, var in node.variables.items())
     hit = cache.get(key)
@@ -194,20 +194,29 @@ def scene_dataset(scene: xr.DataTree, path: str, *, direct: bool = False) -> xr.
     return ds
 
 
-#: Scenes from `open_scene`: the store opened without dask, the dask array name each
-#: variable had when opened, per node the dataset renderers read (with the variables it
-#: was made from), where the store is, and every node's variables as opened.
-_DIRECT: dict[
-    int,
-    tuple[
-        Any,
-        xr.DataTree,
-        dict[tuple[str, str], str],
-        dict[str, Any],
-        Any,
-        dict[str, dict[Hashable, xr.Variable]],
-    ],
-] = {}
+class _Opened(NamedTuple):
+    """What `open_scene` remembers of a scene it returned."""
+
+    ref: Any  # weak reference to the scene
+    raw: xr.DataTree  # the store opened without dask
+    names: dict[tuple[str, str], str]  # (node, variable) -> its dask name when opened
+    cache: dict[str, Any]  # per node, the dataset renderers read (and its variables)
+    where: Any  # the store: an absolute path or a zarr store object
+    variables: dict[str, dict[Hashable, xr.Variable]]  # every node's variables as opened
+
+
+_DIRECT: dict[int, _Opened] = {}
+
+
+def _entry(scene: xr.DataTree) -> _Opened | None:
+    entry = _DIRECT.get(id(scene))
+    return entry if entry is not None and entry.ref() is scene else None
+
+
+def _register(tree: xr.DataTree, entry: _Opened) -> None:
+    key = id(tree)
+    ref = weakref.ref(tree, lambda _: _DIRECT.pop(key, None))
+    _DIRECT[key] = entry._replace(ref=ref)
 
 
 def _register_direct(tree: xr.DataTree, raw: xr.DataTree, where: Any) -> None:
@@ -217,23 +226,19 @@ def _register_direct(tree: xr.DataTree, raw: xr.DataTree, where: Any) -> None:
         for name, var in node.variables.items()
         if var.chunks is not None
     }
-    opened = {node.path: dict(node.variables) for node in tree.subtree}
-    key = id(tree)
-    ref = weakref.ref(tree, lambda _: _DIRECT.pop(key, None))
-    _DIRECT[key] = (ref, raw, names, {}, where, opened)
+    variables = {node.path: dict(node.variables) for node in tree.subtree}
+    _register(tree, _Opened(None, raw, names, {}, where, variables))
 
 
 def share_store(source: xr.DataTree, derived: xr.DataTree) -> None:
     """Let `derived`, a shallow copy of `source` with other attrs (`restyle_scene`), read
     from the store `source` was opened from, as `source` does (if it does)."""
-    entry = _DIRECT.get(id(source))
-    if entry is None or entry[0]() is not source:
+    entry = _entry(source)
+    if entry is None:
         return
     unchanged = stored_location(source) is not None
-    opened = {node.path: dict(node.variables) for node in derived.subtree} if unchanged else {}
-    key = id(derived)
-    ref = weakref.ref(derived, lambda _: _DIRECT.pop(key, None))
-    _DIRECT[key] = (ref, entry[1], entry[2], {}, entry[4], opened)
+    variables = {node.path: dict(node.variables) for node in derived.subtree}
+    _register(derived, entry._replace(cache={}, variables=variables if unchanged else {}))
 
 
 def stored_location(scene: xr.DataTree) -> Any | None:
@@ -241,18 +246,17 @@ def stored_location(scene: xr.DataTree) -> Any | None:
     is a scene from `open_scene` whose data is still what it opened: the same nodes
     holding the same variables. Attrs may differ (callers send them along); anything
     else changed or added means the store no longer holds this scene: None."""
-    entry = _DIRECT.get(id(scene))
-    if entry is None or entry[0]() is not scene:
+    entry = _entry(scene)
+    if entry is None:
         return None
-    opened = entry[5]
     nodes = {node.path: node for node in scene.subtree}
-    if nodes.keys() != opened.keys():
+    if nodes.keys() != entry.variables.keys():
         return None
     for path, node in nodes.items():
-        now, then = node.variables, opened[path]
+        now, then = node.variables, entry.variables[path]
         if now.keys() != then.keys() or any(now[n] is not v for n, v in then.items()):
             return None
-    return entry[4]
+    return entry.where
 
 
 def missing_chunks(path: str | os.PathLike[str]) -> dict[str, tuple[int, int]]:

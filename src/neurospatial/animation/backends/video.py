@@ -241,8 +241,9 @@ def _encode_parallel(
         segments = []
         for k in range(n_workers):
             start, stop = int(bounds[k]), int(bounds[k + 1])
-            window, lo = segment_window(scene, start, stop)  # loaded: lazy graphs of
-            payload = _pickle_payload((window.compute(), lo), n_workers)  # a store don't pickle
+            window, lo = segment_window(scene, start, stop)
+            # Loaded here: the lazy graph of a stored scene's window does not pickle.
+            payload = _pickle_payload((window.compute(), lo), n_workers)
             segment = Path(tmpdir) / f"segment{k:04d}{out.suffix}"
             segments.append(segment)
             tasks.append(
