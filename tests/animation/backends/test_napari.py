@@ -142,6 +142,10 @@ def test_regions_are_named_shapes(shown):
     assert list(regions.features["name"]) == ["goal", "box"]
     assert regions.shape_type == ["ellipse", "polygon"]
     np.testing.assert_allclose(regions.data[1][0], [10.0, 10.0])  # (y, x)
+    # The point is a small circle around (80, 20): one bin size across each way.
+    corners = np.asarray(regions.data[0])
+    np.testing.assert_allclose(corners.min(axis=0), [20.0 - 5.0, 80.0 - 5.0])
+    np.testing.assert_allclose(corners.max(axis=0), [20.0 + 5.0, 80.0 + 5.0])
 
 
 def test_a_100k_frame_store_opens_reading_only_the_chunks_shown(tmp_path):
@@ -170,6 +174,16 @@ def test_a_100k_frame_store_opens_reading_only_the_chunks_shown(tmp_path):
     assert frame.shape == (5, 5) and len(store.chunks("fields/field")) <= 4
     expected = 50 + 40 * np.array([np.sin(70_000 / 50), np.cos(70_000 / 50)])  # (y, x)
     np.testing.assert_allclose(layers["Position"].data, [expected], atol=1e-6)
+
+    # Stepping frame after frame, as napari 0.9 asks (frame k as the slice k:k+1),
+    # reads each stored chunk once, not once a frame.
+    field = layers["Field"].data
+    store.keys.clear()
+    for k in range(70_000, 70_200):
+        step = field[k : k + 1, :, :]
+        np.testing.assert_array_equal(step[0], field[k])
+    reads = [key for key in store.keys if key.startswith("fields/field/c/")]
+    assert 1 <= len(reads) <= 8, reads  # a read per 64-frame block, not 200
 
 
 def test_without_napari_the_error_says_how_to_install(monkeypatch):
