@@ -5,12 +5,15 @@ with a trail, a 4-keypoint skeleton and a heading, written to zarr. Timed:
 
 * open: `open_scene` + ``animate(scene, backend="napari")`` until the window has
   drawn its first frame, first in the process (napari and Qt start too) and again;
-* step: setting the time slider to the next frame (playback, the arrow keys) or to
-  a random one (a jump), and drawing the canvas (Qt events processed, the canvas
-  repainted), median / p95 / max over 200 steps.
+* step: setting the time slider to the next frame (the arrow keys) or to a random
+  one (a jump), and Qt's events run until the canvas has painted once, median /
+  p95 / max over 200 steps;
+* playback: the space bar's player for 5 s of Qt's event loop, frames shown per
+  second (the scene's rate is 30).
 
-Baseline, in the same run: the same steps in a napari viewer holding only the
-field's dask image (no overlay layers), the least a napari view of this scene costs.
+Baselines, in the same run: the same steps in a napari viewer holding only the
+field's dask image (no overlay layers), the least a napari view of this scene costs;
+an empty napari.Viewer drawn, first in a fresh process and again.
 
 napari draws only on a real X display: run under Xvfb::
 
@@ -74,6 +77,27 @@ def steps(viewer, rng: np.random.Generator | None, n: int = 200) -> tuple[np.nda
     return np.array(spent) * 1000, (_paints(canvas) - painted) / n
 
 
+def playback(viewer, seconds: float = 5.0) -> tuple[float, float]:
+    """The space bar's player over `seconds` of Qt's event loop: frames it showed
+    per second and canvas paints per second."""
+    from qtpy.QtWidgets import QApplication
+
+    from neurospatial.animation.backends.napari_ import player_of
+
+    viewer.dims.set_current_step(0, 50_000)
+    draw(viewer)
+    canvas = viewer.window._qt_viewer.canvas._scene_canvas
+    painted, player = _paints(canvas), player_of(viewer)
+    player.play()
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        QApplication.processEvents()
+        time.sleep(0.001)
+    player.pause()
+    elapsed = time.perf_counter() - started
+    return player.shown / elapsed, (_paints(canvas) - painted) / elapsed
+
+
 def main() -> int:
     import napari
 
@@ -95,6 +119,7 @@ def main() -> int:
                 viewer.close()
         ours, _ = steps(viewer, np.random.default_rng(0))
         ours_next, painted = steps(viewer, None)
+        played = playback(viewer)
         viewer.close()
 
         started = time.perf_counter()
@@ -122,6 +147,11 @@ def main() -> int:
         ("next frame, all layers", row(ours_next), "<= 33 ms"),
         ("canvas paints per step", f"{painted:.2f}", ""),
         ("random frame, all layers", row(ours), ""),
+        (
+            "playback at 30 frames/s (space bar), 5 s",
+            f"{played[0]:.1f} frames/s shown, {played[1]:.1f} paints/s",
+            "",
+        ),
         ("baseline: field image alone, next frame", row(base_next), ""),
         ("baseline: field image alone, random frame", row(base), ""),
         (

@@ -100,13 +100,6 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
                 ["Upgrade neurospatial: pip install --upgrade neurospatial."],
             )
         )
-    tree = _indexed(tree)
-    if version < SCHEMA_VERSION and "overlays" in tree.children:  # in today's terms
-        from neurospatial.animation.overlays.base import kind_of
-
-        old = {n: kind_of(ds).upgrade(ds, version) for n, ds in scene_overlays(tree).items()}
-        for name, ds in link_overlays(old).items():
-            tree["overlays"][name] = xr.DataTree(ds)
     # The same store without dask, for renderers; no indexes of its own (the coordinates
     # come from `tree`: long sessions' time indexes are tens of MB).
     raw = xr.open_datatree(
@@ -117,24 +110,34 @@ def open_scene(path: str | os.PathLike[str] | Any) -> xr.DataTree:
         consolidated=False,
         create_default_indexes=False,
     )
+    tree = _indexed(tree, raw)
+    if version < SCHEMA_VERSION and "overlays" in tree.children:  # in today's terms
+        from neurospatial.animation.overlays.base import kind_of
+
+        old = {n: kind_of(ds).upgrade(ds, version) for n, ds in scene_overlays(tree).items()}
+        for name, ds in link_overlays(old).items():
+            tree["overlays"][name] = xr.DataTree(ds)
     _register_direct(tree, raw, os.path.abspath(where) if isinstance(where, str) else where)
     return tree
 
 
-def _indexed(tree: xr.DataTree) -> xr.DataTree:
+def _indexed(tree: xr.DataTree, raw: xr.DataTree) -> xr.DataTree:
     """The tree with a pandas index on every dimension coordinate (as xarray makes by
     default), built without copying the values read, and shared between nodes whose
     coordinates are equal (overlays on one clock): a long session's overlay time
-    indexes are each tens of MB."""
+    indexes are each tens of MB. The values are read from `raw`, the same store
+    without dask (dask's first computations in a process cost about 0.2 s)."""
     import pandas as pd
     from xarray.indexes import PandasIndex
 
     known: list[Any] = []
     nodes: dict[str, xr.Dataset] = {}
+    stored_nodes = {node.path: node for node in raw.subtree}
     for node in tree.subtree:
         ds = node.to_dataset(inherit=False)
+        stored = stored_nodes[node.path].to_dataset(inherit=False)
         for dim in [d for d in ds.dims if d in ds.coords]:
-            values = np.asarray(ds[dim].values)
+            values = np.asarray((stored if dim in stored.coords else ds)[dim].values)
             for seen in known:  # same shape and dtype first: comparing values costs more
                 same = seen.shape == values.shape and seen.dtype == values.dtype
                 if same and np.array_equal(seen, values):

@@ -121,6 +121,20 @@ def test_coordinates_are_seconds_and_world_units(shown):
     viewer.dims.set_current_step(0, 0)
 
 
+def test_the_field_layer_gives_field_image_pixels_however_it_is_indexed(shown):
+    from neurospatial.animation import field_image
+
+    _, layers = shown
+    data = layers["Field"].data
+    expected = field_image(_scene()).values
+    assert data.shape == expected.shape and np.asarray(data).shape == expected.shape
+    np.testing.assert_array_equal(np.asarray(data), expected)  # NaN where no bin
+    for key in (7, np.int64(-1), slice(3, 4), slice(2, 9), slice(15, 3, -4), [5, 1, 5]):
+        np.testing.assert_array_equal(data[key], expected[key], err_msg=str(key))
+    np.testing.assert_array_equal(data[4, 2:5, ::2], expected[4, 2:5, ::2])
+    np.testing.assert_array_equal(data[:0], expected[:0])
+
+
 def test_the_video_is_placed_by_its_calibration_with_y_flipped(shown):
     _, layers = shown
     video = layers["Video"]

@@ -38,6 +38,8 @@ from numpy.typing import NDArray
 from neurospatial.errors import format_message
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import napari
 
 __all__ = ["ScenePlayer", "add_scene", "player_of", "show_napari"]
@@ -107,8 +109,9 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     frames.
     """
     from neurospatial.animation.alignment import align_window
-    from neurospatial.animation.render.field_image import field_image
+    from neurospatial.animation.render.field_image import field_image, field_pixels
     from neurospatial.animation.render.model import scene_info
+    from neurospatial.animation.store import scene_dataset
 
     info = scene_info(scene)
     env = info.env
@@ -122,8 +125,15 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     ]
     origin = [float(image[d].values[0]) for d in spatial]
     layers: dict[str, Any] = {}
+    # The field's frames read without dask: straight from a stored scene's store.
+    values = scene_dataset(scene, "fields", direct=True)["field"].variable
+    to_pixels = field_pixels(env)
+
+    def read(start: int, stop: int) -> NDArray[np.float64]:
+        return to_pixels(np.asarray(values[start:stop]))
+
     layers["Field"] = viewer.add_image(
-        _CachedFrames(image),
+        _CachedFrames(read, image.shape),
         name="Field",
         colormap=_colormap(info.cmap),
         contrast_limits=(info.vmin, info.vmax),
@@ -244,15 +254,20 @@ def _colormap(name: str) -> Any:
 
 
 class _CachedFrames:
-    """The field image as napari reads it, a frame at a time. Stepping reads blocks
-    of `block` frames once each (each stored chunk once); a jump reads only the
-    frames asked for (about half the cost of a block), and stepping on from there
-    reads blocks again."""
+    """The field image as napari reads it, a frame at a time, from `read(start, stop)`
+    (frames ``start:stop``). Stepping reads blocks of `block` frames once each (each
+    stored chunk once); a jump reads only the frames asked for, and stepping on from
+    there reads blocks again."""
 
-    def __init__(self, image: xr.DataArray, block: int = 64) -> None:
-        self._data, self._block = image.data, block
-        self.shape, self.dtype, self.ndim = image.shape, np.dtype(image.dtype), image.ndim
-        self._cached: tuple[int, NDArray[Any]] = (0, np.asarray(self._data[:0]))
+    def __init__(
+        self,
+        read: Callable[[int, int], NDArray[Any]],
+        shape: tuple[int, ...],
+        block: int = 64,
+    ) -> None:
+        self._read, self._block = read, block
+        self.shape, self.dtype, self.ndim = shape, np.dtype(np.float64), len(shape)
+        self._cached: tuple[int, NDArray[Any]] = (0, read(0, 0))
         self._last = -2  # the frame asked for last
 
     def _frames(self, start: int, stop: int) -> NDArray[Any] | None:
@@ -265,10 +280,9 @@ class _CachedFrames:
         stepping, self._last = abs(start - self._last) <= 1, start
         if not held <= start < stop <= held + len(frames):
             if stepping:
-                end = min(self.shape[0], first + self._block)
-                self._cached = (first, np.asarray(self._data[first:end]))
+                self._cached = (first, self._read(first, min(self.shape[0], first + self._block)))
             else:
-                self._cached = (start, np.asarray(self._data[start:stop]))
+                self._cached = (start, self._read(start, stop))
         held, frames = self._cached
         return frames[start - held : stop - held]
 
@@ -283,10 +297,15 @@ class _CachedFrames:
             frames = self._frames(start, stop) if step == 1 and stop > start else None
             if frames is not None:
                 return np.asarray(frames[(slice(None), *rest)])
-        return np.asarray(self._data[key])  # frames from two blocks: read directly
+        picked = np.arange(self.shape[0])[first]  # any other frames: read what they span
+        if picked.size == 0:
+            return np.asarray(self._read(0, 0)[(slice(None), *rest)])
+        low = int(picked.min())
+        frames = self._read(low, int(picked.max()) + 1)[picked - low]
+        return np.asarray(frames[(slice(None), *rest)] if np.ndim(picked) else frames[rest])
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
-        return np.asarray(self._data)
+        return self._read(0, self.shape[0])
 
 
 def _put(layer: Any, data: NDArray[np.float64]) -> None:
@@ -294,6 +313,13 @@ def _put(layer: Any, data: NDArray[np.float64]) -> None:
     re-sliced without recomputing its extent or thumbnail (a step must stay cheap)."""
     layer.data[...] = data
     layer.refresh(thumbnail=False, extent=False, highlight=False)
+
+
+def _show_only(points: Any, shown: NDArray[np.bool_]) -> None:
+    """Which of a Points layer's points are drawn, set only when that changes (each
+    setting re-slices and redraws the layer: about 1 ms a step)."""
+    if not np.array_equal(points.shown, shown):
+        points.shown = shown
 
 
 def _fixed(points: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -343,7 +369,7 @@ def _position_layers(viewer: Any, label: str, ds: xr.Dataset, xy: Any) -> tuple[
     def update(k: int) -> None:
         where, shown = _fixed(xy[k : k + 1])
         _put(points, where)
-        points.shown = shown
+        _show_only(points, shown)
         if tail is not None:  # the last `length` moves (none before the first frame)
             idx = np.arange(k - length, k)
             starts = np.where((idx >= 0)[:, None], xy[np.maximum(idx, 0)], np.nan)
@@ -389,7 +415,7 @@ def _pose_layers(viewer: Any, label: str, ds: xr.Dataset) -> tuple[Any, Any]:
     def update(k: int) -> None:
         where, shown = _fixed(values[k])
         _put(points, where)
-        points.shown = shown  # a missing keypoint is not drawn
+        _show_only(points, shown)  # a missing keypoint is not drawn
         if skeleton is not None:  # nor an edge with a missing end
             _put(skeleton, _fixed_vectors(values[k][a], values[k][b]))
 

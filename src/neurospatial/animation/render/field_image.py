@@ -19,9 +19,11 @@ from numpy.typing import NDArray
 from neurospatial.animation.render.layers import STRIP_CENTRE, STRIP_Y
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from neurospatial.environment import Environment
 
-__all__ = ["field_image", "image_axes", "image_extent", "raster_bins"]
+__all__ = ["field_image", "field_pixels", "image_axes", "image_extent", "raster_bins"]
 
 
 def raster_bins(env: Environment, *axes: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -89,6 +91,23 @@ def image_extent(env: Environment) -> tuple[float, float, float, float]:
     return (float(x0), float(x1), float(y0), float(y1))
 
 
+def field_pixels(env: Environment) -> Callable[[Any], NDArray[np.float64]]:
+    """The function `field_image` applies to field values: ``(frames, bins)`` to
+    ``(frames, [z,] y, x)`` pixels, NaN where there is no bin (for readers of a
+    stored field that do without dask)."""
+    axes = image_axes(env)
+    index = raster_bins(env, axes["x"], axes["y"], *([axes["z"]] if "z" in axes else []))
+    safe = np.where(index >= 0, index, 0)
+    missing = index < 0
+
+    def to_pixels(block: Any) -> NDArray[np.float64]:
+        out = np.asarray(block, dtype=np.float64)[:, safe]
+        out[:, missing] = np.nan
+        return out
+
+    return to_pixels
+
+
 def field_image(scene: xr.DataTree) -> xr.DataArray:
     """The scene's field as a lazy image stack, for any layout.
 
@@ -129,27 +148,20 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
     env = info.env
     axes = image_axes(env)
     order = ["z", "y", "x"][3 - max(env.n_dims, 2) :]
-    index = raster_bins(env, axes["x"], axes["y"], *([axes["z"]] if "z" in axes else []))
+    to_pixels = field_pixels(env)
     field = scene["fields"]["field"]
     if field.chunks is None:  # in memory: chunks of about 1 MiB of field values
         per_chunk = max(1, 2**20 // (8 * max(env.n_bins, 1)))
         data: Any = da.from_array(np.asarray(field.values), chunks=(per_chunk, -1))
     else:
         data = field.data
-    safe = np.where(index >= 0, index, 0)
-    missing = index < 0
-
-    def gather(block: NDArray[Any]) -> NDArray[np.float64]:
-        out = np.asarray(block, dtype=np.float64)[:, safe]
-        out[:, missing] = np.nan
-        return out
-
+    shape = tuple(len(axes[k]) for k in order)
     image = data.map_blocks(
-        gather,
+        to_pixels,
         dtype=np.float64,
-        chunks=(data.chunks[0], *index.shape),
+        chunks=(data.chunks[0], *shape),
         drop_axis=1,
-        new_axis=list(range(1, 1 + index.ndim)),
+        new_axis=list(range(1, 1 + len(shape))),
     )
     coords: dict[str, Any] = {"time": field["time"].values, **{k: axes[k] for k in order}}
     if "frame" in field.coords:
