@@ -12,6 +12,7 @@ benchmarks/bench_widget.py (the same session), not from assertions on wall time.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.browser.jupyterlab import JupyterLab, start_jupyterlab
 from tests.browser.widget_session import (
     FPS,
     N_FRAMES,
+    VIEW_DRAWN,
     Session,
     open_session,
     play,
@@ -132,6 +134,44 @@ def test_layer_toggles_redraw_without_the_layer(session):
     page.check("input[data-layer=field]")
     page.wait_for_function(redrawn.format(draws + 1), timeout=10_000)
     assert _close_to(session.canvas(), before)
+
+
+def test_the_holoviews_view_is_drawn_and_follows_the_player(session):
+    """`player.holoviews()` in a cell of its own draws with no extension loaded first
+    and no network (BokehJS inline), and redraws when the player moves."""
+    page = session.page
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    errors_before = len(session.errors)
+    session.run(6, "view = player.holoviews(frame_width=300)\nview")
+    page.wait_for_function(VIEW_DRAWN, arg=6, timeout=60_000)
+    output = page.locator(".jp-Notebook .jp-Cell").nth(6).locator(".jp-Cell-outputArea")
+
+    def picture() -> np.ndarray:
+        import cv2
+
+        png = np.frombuffer(output.screenshot(), np.uint8)
+        return cv2.imdecode(png, cv2.IMREAD_COLOR)
+
+    page.wait_for_timeout(500)
+    before = picture()
+    assert session.output_text(7, "player.frame = 2500\nprint(view.streams[0].frame)") == "2500"
+    for _ in range(50):  # the view's update reaches the page
+        page.wait_for_timeout(200)
+        after = picture()
+        if after.shape == before.shape and np.abs(after.astype(int) - before).mean() > 0.5:
+            break
+    else:
+        pytest.fail("the HoloViews view did not redraw after player.frame = 2500")
+    (session.lab.root / "view.png").write_bytes(output.screenshot())
+    # Offline, the only requests that fail are four of Panel's stylesheets, which it
+    # always takes from its CDN (cosmetic: the view above is drawn); BokehJS is inline.
+    cosmetic = re.compile(r"https://cdn\.holoviz\.org/panel/[^/]+/dist/(css|bundled/theme)/")
+    assert all(cosmetic.match(url) for url in failed), failed
+    new = session.errors[errors_before:]
+    assert len(new) == len(failed), new
+    assert all("Failed to load resource" in e for e in new), new
+    del session.errors[errors_before:]
 
 
 def test_the_player_looks_right_and_reported_no_errors(session):

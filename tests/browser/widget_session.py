@@ -198,6 +198,20 @@ class Session(PlayerPage):
         return "".join(text).strip()
 
 
+# Whether cell k's output holds a drawn Bokeh canvas (Bokeh draws in shadow roots);
+# the cell is scrolled into view first (JupyterLab renders what is in view).
+VIEW_DRAWN = """(index) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  cell.node.scrollIntoView();
+  const walk = (node) => {
+    if (node.tagName === "CANVAS" && node.width > 100) return true;
+    for (const child of node.children) if (walk(child)) return true;
+    return node.shadowRoot ? walk(node.shadowRoot) : false;
+  };
+  return walk(cell.node);
+}"""
+
+
 # Run the player's cell and time, with the browser's clock, its first picture.
 FIRST_PICTURE = """async (index) => {
   const app = window.jupyterapp;

@@ -267,6 +267,35 @@ def test_the_holoviews_view_follows_the_players_frame_and_layers(player):
     assert "position" not in labels and "head_direction" in labels
 
 
+def test_a_frame_chosen_in_the_browser_is_followed_once_it_rests(player):
+    """A scrub's frame (a browser message) reaches the view only after it rested
+    FOLLOW_AFTER_S, in the kernel's event loop; a frame set from Python at once."""
+    import asyncio
+
+    from neurospatial.animation.backends.live import FOLLOW_AFTER_S
+
+    player.hidden = []
+    view = player.holoviews(frame_width=300)
+    stream = view.streams[0]
+
+    async def scrub() -> list[int]:
+        seen = []
+        for k in (3, 7, 9):
+            player.set_state({"frame": k})  # what a message from the browser does
+            await asyncio.sleep(0.05)
+            seen.append(stream.frame)
+        await asyncio.sleep(FOLLOW_AFTER_S + 0.3)
+        seen.append(stream.frame)
+        player.frame = 4  # from Python, in the loop too
+        seen.append(stream.frame)
+        return seen
+
+    before = stream.frame
+    seen = asyncio.run(scrub())
+    assert seen == [before, before, before, 9, 4], seen
+    assert "(frame 4)" in view[()].opts.get().kwargs["title"]
+
+
 def test_close_stops_the_renderer(player):
     renderer = player._renderer
     player.close()

@@ -26,6 +26,7 @@ import xarray as xr
 from panel.custom import AnyWidgetComponent
 
 from neurospatial.animation.backends.live import (
+    FOLLOW_AFTER_S,
     SPEEDS,
     FrameServer,
     encode_jpeg,
@@ -55,10 +56,6 @@ COLORMAPS = (
     "RdBu_r",
     "Spectral_r",
 )
-#: The HoloViews view follows the player's frame once it has rested this long. Its
-#: update holds the server's event loop (130-300 ms for the benchmark scene), and
-#: frames asked for meanwhile wait: so never during a drag or a quick run of scrubs.
-_FOLLOW_AFTER_S = 0.8
 
 
 class PlayerPane(AnyWidgetComponent):
@@ -315,7 +312,7 @@ class SceneApp(pn.viewable.Viewer):
             return
         now = time.monotonic()
         if wanted != self._follow_seen:  # changed since the last look: wait again
-            self._follow_seen, self._follow_due = wanted, now + _FOLLOW_AFTER_S
+            self._follow_seen, self._follow_due = wanted, now + FOLLOW_AFTER_S
         elif now >= self._follow_due:
             self._follow_seen = None
             stream.event(**wanted)

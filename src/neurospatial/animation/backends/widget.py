@@ -14,6 +14,7 @@ HoloViews view that follows it (zoom, hover).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import traitlets
 import xarray as xr
 
 from neurospatial.animation.backends.live import (
+    FOLLOW_AFTER_S,
     JPEG_QUALITY,
     FrameServer,
     check_frame,
@@ -173,11 +175,31 @@ class Player(anywidget.AnyWidget):
 
         from neurospatial.animation.render.holoviews_ import HoloViewsView
 
+        _load_bokeh_extension()
         view = HoloViewsView(self.scene, **options)
         state = hv.streams.Stream.define("PlayerState", frame=self.frame, hidden=self.hidden)()
+        pending: dict[str, Any] = {}
+        timer: list[asyncio.TimerHandle] = []
+
+        def show() -> None:
+            timer.clear()
+            if pending:
+                state.event(**pending)
+                pending.clear()
 
         def follow(change: dict[str, Any]) -> None:
-            state.event(**{change["name"]: change["new"]})
+            pending[change["name"]] = change["new"]
+            for handle in timer:
+                handle.cancel()
+            timer.clear()
+            loop = _running_loop()
+            # A change made in the browser (scrub, step, pause) is followed once it
+            # has rested, so the view's update never holds up the frames a scrub
+            # asks for; one made from Python is followed at once.
+            if loop is None or change["name"] not in getattr(self, "_property_lock", {}):
+                show()
+            else:
+                timer.append(loop.call_later(FOLLOW_AFTER_S, show))
 
         self.observe(follow, names=["frame", "hidden"])
         return hv.DynamicMap(view, streams=[state])
@@ -215,3 +237,29 @@ class Player(anywidget.AnyWidget):
 
     def _send_frames(self, message: dict[str, Any], jpegs: list[bytes]) -> None:
         self.send(message, jpegs)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running this code (an IPython kernel's), if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _load_bokeh_extension() -> None:
+    """In Jupyter, HoloViews' Bokeh extension with its JavaScript inline, unless an
+    extension is loaded already: without one the view shows as text, and by default
+    BokehJS comes from a CDN, so on a machine offline (a cluster node, say) the view
+    stays blank while the player, which needs no network, plays."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    from holoviews.ipython import notebook_extension
+
+    if get_ipython() is None or getattr(notebook_extension, "_loaded", False):
+        return
+    import holoviews as hv
+
+    hv.extension("bokeh", inline=True, logo=False)
