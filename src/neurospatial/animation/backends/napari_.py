@@ -4,8 +4,9 @@
 ``napari.Viewer`` or, without a display, a ``napari.components.ViewerModel``):
 
 * the field as an Image over ``(time, y, x)`` (``(time, z, y, x)`` for a 3D grid,
-  shown as a volume) backed by the dask image of `field_image`, never loaded
-  whole; the scene's colour map and limits; NaN transparent; any layout;
+  shown as a volume) showing `field_image`'s pixels, read a block of frames at a
+  time (a stored scene's straight from its store), never loaded whole; the scene's
+  colour map and limits; NaN transparent; any layout;
 * each position overlay as Points with its trail as Vectors, the last
   ``trail_length`` moves ("Position", "Position 2", ...);
 * each pose overlay as Points coloured per keypoint and its skeleton as Vectors
