@@ -12,7 +12,6 @@ benchmarks/bench_widget.py (the same session), not from assertions on wall time.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,9 +139,6 @@ def test_the_holoviews_view_is_drawn_and_follows_the_player(session):
     """`player.holoviews()` in a cell of its own draws with no extension loaded first
     and no network (BokehJS inline), and redraws when the player moves."""
     page = session.page
-    failed: list[str] = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
-    errors_before = len(session.errors)
     session.run(6, "view = player.holoviews(frame_width=300)\nview")
     page.wait_for_function(VIEW_DRAWN, arg=6, timeout=60_000)
     output = page.locator(".jp-Notebook .jp-Cell").nth(6).locator(".jp-Cell-outputArea")
@@ -164,14 +160,8 @@ def test_the_holoviews_view_is_drawn_and_follows_the_player(session):
     else:
         pytest.fail("the HoloViews view did not redraw after player.frame = 2500")
     (session.lab.root / "view.png").write_bytes(output.screenshot())
-    # Offline, the only requests that fail are four of Panel's stylesheets, which it
-    # always takes from its CDN (cosmetic: the view above is drawn); BokehJS is inline.
-    cosmetic = re.compile(r"https://cdn\.holoviz\.org/panel/[^/]+/dist/(css|bundled/theme)/")
-    assert all(cosmetic.match(url) for url in failed), failed
-    new = session.errors[errors_before:]
-    assert len(new) == len(failed), new
-    assert all("Failed to load resource" in e for e in new), new
-    del session.errors[errors_before:]
+    # BokehJS is inline: offline, no request fails but Panel's cosmetic stylesheets
+    # (which `record_errors` leaves out; the last test checks there is nothing else).
 
 
 def test_the_player_looks_right_and_reported_no_errors(session):

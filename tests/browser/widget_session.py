@@ -9,6 +9,7 @@ position with a trail, a 4-keypoint skeleton and a heading arrow, 3000 frames at
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -144,14 +145,30 @@ CANVAS = """() => { FIND return find(".nsanim-canvas").toDataURL("image/png"); }
 )
 
 
+#: Stylesheets Panel always takes from its CDN (also with BokehJS inline): offline,
+#: their requests fail, and nothing but styling depends on them.
+COSMETIC = re.compile(
+    r"https://cdn\.holoviz\.org/panel/[^/]+/dist/(css|bundled/theme)/[\w.-]+\.css"
+)
+
+
 def record_errors(page: Page) -> list[str]:
-    """The page's uncaught errors, console errors and dialogs (dismissed), as they come."""
+    """The page's uncaught errors, console errors, failed requests (with their URLs,
+    except Panel's cosmetic CDN stylesheets) and dialogs (dismissed), as they come."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
-    )
+
+    def console(message: Any) -> None:
+        # A request that failed is reported below with its URL; HTTP errors stay.
+        if message.type == "error" and "net::ERR_" not in message.text:
+            errors.append(f"console: {message.text}")
+
+    def failed(request: Any) -> None:
+        if not COSMETIC.match(request.url):
+            errors.append(f"requestfailed: {request.url} ({request.failure})")
+
+    page.on("console", console)
+    page.on("requestfailed", failed)
     page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
     return errors
 

@@ -100,9 +100,10 @@ def align_window(
 ) -> Window:
     """`align_scene` without assembling the DataTree (renderers use the parts).
 
-    `direct` is for renderers reading windows of a few thousand frames at most: a
-    stored scene is read straight from its store (`scene_dataset`) and the aligned
-    overlays are computed (numpy); fields stay as they are until read.
+    `direct` is for renderers reading windows: a stored scene is read straight from its
+    store (`scene_dataset`) and the aligned overlays are computed (numpy), in memory;
+    fields stay as they are until read. napari asks for every frame's overlays at
+    once this way (100,000 frames of three overlays: 0.1 s, a few MB).
     """
     fields = scene_dataset(scene, "fields", direct=direct)
     n_frames = fields.sizes["time"]

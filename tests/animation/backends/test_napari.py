@@ -133,6 +133,9 @@ def test_the_field_layer_gives_field_image_pixels_however_it_is_indexed(shown):
         np.testing.assert_array_equal(data[key], expected[key], err_msg=str(key))
     np.testing.assert_array_equal(data[4, 2:5, ::2], expected[4, 2:5, ::2])
     np.testing.assert_array_equal(data[:0], expected[:0])
+    for outside in (len(expected), -len(expected) - 1):
+        with pytest.raises(IndexError):
+            data[outside]
 
 
 def test_the_video_is_placed_by_its_calibration_with_y_flipped(shown):
@@ -198,6 +201,12 @@ def test_a_100k_frame_store_opens_reading_only_the_chunks_shown(tmp_path):
         np.testing.assert_array_equal(step[0], field[k])
     reads = [key for key in store.keys if key.startswith("fields/field/c/")]
     assert 1 <= len(reads) <= 8, reads  # a read per 64-frame block, not 200
+    # So does playback that drops frames (every 3rd frame here).
+    store.keys.clear()
+    for k in range(80_000, 80_600, 3):
+        field[k : k + 1, :, :]
+    reads = [key for key in store.keys if key.startswith("fields/field/c/")]
+    assert 1 <= len(reads) <= 14, reads  # a read per block, not 200
 
 
 def test_without_napari_the_error_says_how_to_install(monkeypatch):

@@ -110,7 +110,7 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     frames.
     """
     from neurospatial.animation.alignment import align_window
-    from neurospatial.animation.render.field_image import field_image, field_pixels
+    from neurospatial.animation.render.field_image import field_pixels, image_axes
     from neurospatial.animation.render.model import scene_info
     from neurospatial.animation.store import scene_dataset
 
@@ -118,15 +118,12 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     env = info.env
     times = info.times
     dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-    image = field_image(scene)
-    spatial = [d for d in image.dims if d != "time"]
-    steps = [
-        float(image[d].values[1] - image[d].values[0]) if image.sizes[d] > 1 else 1.0
-        for d in spatial
-    ]
-    origin = [float(image[d].values[0]) for d in spatial]
+    # `field_image`'s pixels, read without dask (a stored scene's straight from its store).
+    axes = image_axes(env)
+    spatial = [d for d in ("z", "y", "x") if d in axes]
+    steps = [float(axes[d][1] - axes[d][0]) if len(axes[d]) > 1 else 1.0 for d in spatial]
+    origin = [float(axes[d][0]) for d in spatial]
     layers: dict[str, Any] = {}
-    # The field's frames read without dask: straight from a stored scene's store.
     values = scene_dataset(scene, "fields", direct=True)["field"].variable
     to_pixels = field_pixels(env)
 
@@ -134,7 +131,7 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
         return to_pixels(np.asarray(values[start:stop]))
 
     layers["Field"] = viewer.add_image(
-        _CachedFrames(read, image.shape),
+        _CachedFrames(read, (len(times), *(len(axes[d]) for d in spatial))),
         name="Field",
         colormap=_colormap(info.cmap),
         contrast_limits=(info.vmin, info.vmax),
@@ -254,11 +251,16 @@ def _colormap(name: str) -> Any:
     return Colormap(colormaps[name](np.linspace(0, 1, 256)), name=name)
 
 
+#: At most this many bytes of field pixels in a block of `_CachedFrames` (an 800 x 800
+#: raster is 5 MB a frame: 6 frames a block, not 64).
+_BLOCK_BYTES = 32 * 2**20
+
+
 class _CachedFrames:
     """The field image as napari reads it, a frame at a time, from `read(start, stop)`
-    (frames ``start:stop``). Stepping reads blocks of `block` frames once each (each
-    stored chunk once); a jump reads only the frames asked for, and stepping on from
-    there reads blocks again."""
+    (frames ``start:stop``). Stepping (also playback that drops frames) reads blocks of
+    up to `block` frames once each (each stored chunk once); a jump reads only the
+    frames asked for, and stepping on from there reads blocks again."""
 
     def __init__(
         self,
@@ -266,7 +268,9 @@ class _CachedFrames:
         shape: tuple[int, ...],
         block: int = 64,
     ) -> None:
-        self._read, self._block = read, block
+        frame_bytes = 8 * int(np.prod(shape[1:], dtype=np.int64))
+        self._read = read
+        self._block = max(1, min(block, _BLOCK_BYTES // max(frame_bytes, 1)))
         self.shape, self.dtype, self.ndim = shape, np.dtype(np.float64), len(shape)
         self._cached: tuple[int, NDArray[Any]] = (0, read(0, 0))
         self._last = -2  # the frame asked for last
@@ -278,7 +282,9 @@ class _CachedFrames:
         if stop - 1 >= first + self._block:
             return None
         held, frames = self._cached
-        stepping, self._last = abs(start - self._last) <= 1, start
+        # Stepping: back one frame, or forward within a block (playback drops frames).
+        stepping = -1 <= start - self._last < self._block
+        self._last = start
         if not held <= start < stop <= held + len(frames):
             if stepping:
                 self._cached = (first, self._read(first, min(self.shape[0], first + self._block)))
@@ -291,7 +297,10 @@ class _CachedFrames:
         key = key if isinstance(key, tuple) else (key,)
         first, rest = key[0], key[1:]
         if isinstance(first, int | np.integer):
-            k = int(first) % self.shape[0]
+            n = self.shape[0]
+            if not -n <= int(first) < n:
+                raise IndexError(f"frame {int(first)} is outside the {n} frames")
+            k = int(first) % n
             return self[(slice(k, k + 1), *rest)][0]
         if isinstance(first, slice):  # napari 0.9 asks for frame k as k:k+1
             start, stop, step = first.indices(self.shape[0])

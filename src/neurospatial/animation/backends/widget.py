@@ -169,8 +169,9 @@ class Player(anywidget.AnyWidget):
     # ------------------------------------------------------------------ public
     def holoviews(self, **options: Any) -> Any:
         """A HoloViews view of the scene (`to_holoviews` options) that shows the player's
-        frame and layers: it follows when the player is paused, scrubbed or stepped,
-        when ``player.frame`` is set, and when layers are hidden or shown."""
+        frame and layers: it follows a frame chosen in the browser (paused, scrubbed,
+        stepped) once it has rested `FOLLOW_AFTER_S` (0.8 s), and at once when
+        ``player.frame`` is set or layers are hidden or shown."""
         import holoviews as hv
 
         from neurospatial.animation.render.holoviews_ import HoloViewsView
@@ -193,10 +194,11 @@ class Player(anywidget.AnyWidget):
                 handle.cancel()
             timer.clear()
             loop = _running_loop()
-            # A change made in the browser (scrub, step, pause) is followed once it
+            # A frame chosen in the browser (scrub, step, pause) is followed once it
             # has rested, so the view's update never holds up the frames a scrub
-            # asks for; one made from Python is followed at once.
-            if loop is None or change["name"] not in getattr(self, "_property_lock", {}):
+            # asks for; a frame set from Python, and a layer toggle, at once.
+            from_browser = change["name"] in getattr(self, "_property_lock", {})
+            if loop is None or change["name"] != "frame" or not from_browser:
                 show()
             else:
                 timer.append(loop.call_later(FOLLOW_AFTER_S, show))
@@ -258,7 +260,8 @@ def _load_bokeh_extension() -> None:
         return
     from holoviews.ipython import notebook_extension
 
-    if get_ipython() is None or getattr(notebook_extension, "_loaded", False):
+    shell = get_ipython()
+    if not hasattr(shell, "kernel") or getattr(notebook_extension, "_loaded", False):
         return
     import holoviews as hv
 
