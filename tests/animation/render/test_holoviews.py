@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,45 @@ def test_bokeh_data_equal_the_layer_descriptions(bokeh, frame):
             [np.ravel(tip["xs"][0])[0], np.ravel(tip["ys"][0])[0]], layer.tips[0]
         )
     assert ("Region", "Nest") in data and ("RegionLabel", "Reward") in data
+
+
+def test_redraw_writes_what_holoviews_own_update_writes(bokeh):
+    """`HoloViewsView.redraw` (the app's follow) leaves every Bokeh source and the title
+    as HoloViews' update of the same frame does; with other layers shown it declines."""
+    from neurospatial.animation.render.holoviews_ import HoloViewsView
+
+    scene = golden_scene()
+    view = HoloViewsView(scene, frame_width=300)
+    stream = hv.streams.Stream.define("Follow", frame=0, hidden=[])()
+    plot = bokeh.get_plot(hv.DynamicMap(view, streams=[stream]))
+
+    def state() -> dict[Any, Any]:
+        out: dict[Any, Any] = {"title": plot.handles["plot"].title.text}
+        for key, sub in plot.subplots.items():
+            out[key] = {c: _copied(v) for c, v in sub.handles["source"].data.items()}
+        return out
+
+    for frame in (7, 19, 3):
+        assert view.redraw(plot, frame)
+        mine = state()
+        stream.event(frame=frame)  # HoloViews' update of the same frame
+        theirs = state()
+        assert mine.keys() == theirs.keys()
+        for key in theirs:
+            if key == "title":
+                assert mine[key] == theirs[key] and f"(frame {frame})" in mine[key]
+                continue
+            assert mine[key].keys() == theirs[key].keys(), key
+            for column, values in theirs[key].items():
+                assert len(mine[key][column]) == len(values), (key, column)
+                for a, b in zip(mine[key][column], values, strict=True):  # NaN equals NaN
+                    np.testing.assert_array_equal(a, b, err_msg=f"{key} {column}")
+    assert not view.redraw(plot, 4, hidden=["field"])  # other elements: HoloViews' update
+
+
+def _copied(values: Any) -> list[Any]:
+    """A Bokeh source column as a list of copied items (arrays or scalars)."""
+    return [np.array(v, copy=True) if isinstance(v, np.ndarray | list) else v for v in values]
 
 
 def test_title_shows_time_and_frame_and_groups_restyle():

@@ -315,7 +315,13 @@ class SceneApp(pn.viewable.Viewer):
             self._follow_seen, self._follow_due = wanted, now + FOLLOW_AFTER_S
         elif now >= self._follow_due:
             self._follow_seen = None
-            stream.event(**wanted)
+            view, _ = self._view
+            plots = [plot for plot, _ in getattr(self._hv_pane, "_plots", {}).values()]
+            served = len(plots) == 1 and plots[0].renderer.mode == "server"
+            if served and view.redraw(plots[0], **wanted):
+                stream.update(**wanted)  # what the view shows, without HoloViews' update
+            else:
+                stream.event(**wanted)
 
     def _show_message(self, text: str) -> None:
         message = getattr(self, "_message", None)

@@ -193,6 +193,39 @@ class HoloViewsView:
         )
         return overlay
 
+    def redraw(self, plot: Any, frame: int, hidden: Collection[str] = ()) -> bool:
+        """Show frame `frame` in `plot`, the Bokeh plot HoloViews made of this view's
+        DynamicMap, by writing each element's data into its Bokeh source.
+
+        HoloViews' own update also recomputes ranges, options and extents over the
+        whole overlay: 75 ms a frame for the app's scene here against 26 ms this way,
+        and a server's event loop is held meanwhile. Between frames only the data and
+        the title change (axes, colour limits and styles are the scene's), so the
+        result is the same; a test compares every source with HoloViews' update.
+        Returns False, changing nothing, when `plot` shows other elements (layers
+        hidden or shown since): use HoloViews' update then.
+        """
+        from panel.io.document import hold
+
+        overlay = self(frame, hidden)
+        if list(overlay.keys()) != list(plot.subplots.keys()):
+            return False
+        updates = []
+        for element, sub in zip(overlay.values(), plot.subplots.values(), strict=True):
+            if element._plot_id == sub.handles.get("previous_id"):
+                continue  # the same element (a backdrop, a region): nothing to send
+            ranges, style = sub.current_ranges, sub.style[sub.cyclic_index]
+            data, _, style = sub.get_data(element, ranges, style)
+            sub._apply_transforms(element, data, ranges, style)  # e.g. a trail's alpha
+            updates.append((sub, element, data))
+        with hold(plot.document):  # one message to the page
+            for sub, element, data in updates:
+                sub.handles["source"].data = dict(data)
+                sub.handles["previous_id"] = element._plot_id
+                sub.current_frame = element
+            plot.handles["plot"].title.text = str(overlay.opts.get().kwargs["title"])
+        return True
+
     def _check(self, frame: Any) -> int:
         k = int(frame)
         if not 0 <= k < self.n_frames:
