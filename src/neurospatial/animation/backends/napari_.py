@@ -110,7 +110,7 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     frames.
     """
     from neurospatial.animation.alignment import align_window
-    from neurospatial.animation.render.field_image import field_pixels, image_axes
+    from neurospatial.animation.render.field_image import field_pixels, image_axes, image_dims
     from neurospatial.animation.render.model import scene_info
     from neurospatial.animation.store import scene_dataset
 
@@ -119,8 +119,7 @@ def add_scene(viewer: Any, scene: xr.DataTree) -> dict[str, Any]:
     times = info.times
     dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
     # `field_image`'s pixels, read without dask (a stored scene's straight from its store).
-    axes = image_axes(env)
-    spatial = [d for d in ("z", "y", "x") if d in axes]
+    axes, spatial = image_axes(env), image_dims(env)
     steps = [float(axes[d][1] - axes[d][0]) if len(axes[d]) > 1 else 1.0 for d in spatial]
     origin = [float(axes[d][0]) for d in spatial]
     layers: dict[str, Any] = {}

@@ -179,20 +179,20 @@ class Player(anywidget.AnyWidget):
         _load_bokeh_extension()
         view = HoloViewsView(self.scene, **options)
         state = hv.streams.Stream.define("PlayerState", frame=self.frame, hidden=self.hidden)()
-        pending: dict[str, Any] = {}
-        timer: list[asyncio.TimerHandle] = []
+        pending: dict[str, Any] = {}  # changes not shown yet
+        timer: asyncio.TimerHandle | None = None
 
         def show() -> None:
-            timer.clear()
             if pending:
                 state.event(**pending)
                 pending.clear()
 
         def follow(change: dict[str, Any]) -> None:
+            nonlocal timer
             pending[change["name"]] = change["new"]
-            for handle in timer:
-                handle.cancel()
-            timer.clear()
+            if timer is not None:
+                timer.cancel()
+                timer = None
             loop = _running_loop()
             # A frame chosen in the browser (scrub, step, pause) is followed once it
             # has rested, so the view's update never holds up the frames a scrub
@@ -201,7 +201,7 @@ class Player(anywidget.AnyWidget):
             if loop is None or change["name"] != "frame" or not from_browser:
                 show()
             else:
-                timer.append(loop.call_later(FOLLOW_AFTER_S, show))
+                timer = loop.call_later(FOLLOW_AFTER_S, show)
 
         self.observe(follow, names=["frame", "hidden"])
         return hv.DynamicMap(view, streams=[state])

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
     from neurospatial.environment import Environment
 
-__all__ = ["field_image", "field_pixels", "image_axes", "image_extent", "raster_bins"]
+__all__ = [
+    "field_image",
+    "field_pixels",
+    "image_axes",
+    "image_dims",
+    "image_extent",
+    "raster_bins",
+]
 
 
 def raster_bins(env: Environment, *axes: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -91,6 +98,12 @@ def image_extent(env: Environment) -> tuple[float, float, float, float]:
     return (float(x0), float(x1), float(y0), float(y1))
 
 
+def image_dims(env: Environment) -> list[str]:
+    """The image's spatial dims, in order: ``["y", "x"]``, or ``["z", "y", "x"]`` for a
+    3D grid (a 1D environment is a strip of two rows)."""
+    return ["z", "y", "x"][3 - max(env.n_dims, 2) :]
+
+
 def field_pixels(env: Environment) -> Callable[[Any], NDArray[np.float64]]:
     """The function `field_image` applies to field values: ``(frames, bins)`` to
     ``(frames, [z,] y, x)`` pixels, NaN where there is no bin (for readers of a
@@ -147,7 +160,7 @@ def field_image(scene: xr.DataTree) -> xr.DataArray:
     info = scene_info(scene)
     env = info.env
     axes = image_axes(env)
-    order = ["z", "y", "x"][3 - max(env.n_dims, 2) :]
+    order = image_dims(env)
     to_pixels = field_pixels(env)
     field = scene["fields"]["field"]
     if field.chunks is None:  # in memory: chunks of about 1 MiB of field values
