@@ -9,8 +9,8 @@ position with a trail, a 4-keypoint skeleton and a heading arrow, 3000 frames at
 * playback: distinct frames drawn per second over 10 s, after the first second;
 * scrub: from moving the slider to a random frame to that frame on screen;
 * drag: 50 slider moves 16 ms apart, then the time until the last one is on screen;
-* scrub with the HoloViews view shown below the player (it follows every scrub),
-  0.3-1.5 s apart.
+* scrub with the HoloViews view shown below the player (it follows a scrub once
+  the frame has rested 0.8 s), 0.3-1.5 s apart.
 
 Baseline, in the same run: what a per-frame Python round trip gives, an
 ``ipywidgets.Image`` whose value the kernel sets to each frame's JPEG (the same
@@ -120,8 +120,8 @@ def measure(session: Session) -> dict[str, Any]:
 
 
 def scrub_beside_view(session: Session, rng: np.random.Generator) -> list[float | None]:
-    """Scrubs with the HoloViews view shown below the player (it follows each one),
-    0.3-1.5 s apart as a user inspecting frames would."""
+    """Scrubs with the HoloViews view shown below the player (it follows each one
+    that rests 0.8 s), 0.3-1.5 s apart as a user inspecting frames would."""
     session.run(8, "player.holoviews()")
     session.page.wait_for_function(VIEW_DRAWN, arg=8, timeout=60_000)
     session.page.wait_for_timeout(1000)
