@@ -71,10 +71,14 @@ def test_input_errors():
             "first at index 1: times[1] = 1.0, then times[2] = 1.0",
         ),
         ({"times": [0.0], "positions": np.zeros((1, 2))}, "got 1 timestamp(s)"),
+        (
+            {"times": [0.0, 1.0, np.nan, 3.0, np.nan, 5.0]},
+            "2 value(s) that are not finite, first at index 2: times[2] = nan",
+        ),
         ({"bandwidth": -1.0}, "bandwidth=-1.0, min_occupancy_s=0.0"),
         ({"min_occupancy_s": -0.5}, "min_occupancy_s=-0.5"),
     ],
-    ids=["lengths", "not_increasing", "too_few", "bandwidth", "min_occupancy"],
+    ids=["lengths", "not_increasing", "too_few", "not_finite", "bandwidth", "min_occupancy"],
 )
 def test_input_errors_have_what_why_how_naming_the_value(kwargs, fragment):
     pos = np.random.default_rng(4).uniform(0, 100, (6, 2))

@@ -33,7 +33,7 @@ def compute_place_field(
     spike_times : array-like of shape (n_spikes,)
         Spike times in seconds; spikes outside ``[times[0], times[-1]]`` are ignored.
     times : array-like of shape (n_samples,)
-        Strictly increasing timestamps of the position samples, in seconds.
+        Strictly increasing, finite timestamps of the position samples, in seconds.
     positions : array-like of shape (n_samples, n_dims)
         Position samples in environment units.
     bandwidth : float
@@ -79,6 +79,21 @@ def compute_place_field(
                 [
                     "Pass times and positions of the same length.",
                     "If one was trimmed or subsampled, apply the same to the other.",
+                ],
+            )
+        )
+    missing = np.flatnonzero(~np.isfinite(t))
+    if len(missing):  # NaN compares false: the ordering check below would let it through
+        i = int(missing[0])
+        raise ValueError(
+            format_message(
+                f"times holds {len(missing)} value(s) that are not finite, first at index "
+                f"{i}: times[{i}] = {float(t[i])}.",
+                "each position sample stands for the interval until the next one, which "
+                "needs a timestamp at both ends.",
+                [
+                    "Drop those samples: keep = np.isfinite(times); "
+                    "times, positions = times[keep], positions[keep].",
                 ],
             )
         )
