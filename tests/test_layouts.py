@@ -304,8 +304,10 @@ def test_a_video_on_a_non_grid_layout_is_placed_with_a_warning(layout):
     env = LAYOUTS[layout]()
     frames = np.zeros((2, 50, 50, 3), dtype=np.uint8)
     frames[:, :5] = 255  # the video's top rows are white
-    with pytest.warns(UserWarning, match=f"layout is '{env.layout}', not a grid"):
+    with pytest.warns(UserWarning, match=f"layout is '{env.layout}', not a grid") as record:
         scene = build_scene(env, np.zeros((2, env.n_bins)), overlays=[VideoOverlay(frames)], fps=2)
+    message = next(str(w.message) for w in record if "not a grid" in str(w.message))
+    assert "\n\nWHY: " in message and "\n\nHOW:\n  1. " in message, message
     picture = render_frame(scene, 0).image[..., :3]
     # Between bins (no field drawn there): x = 25 lies between the track's arms.
     top = render_frame(scene, 0).world_to_px(np.array([[25.0, env.dimension_ranges[1][1] - 1]]))[0]

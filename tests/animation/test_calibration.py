@@ -491,7 +491,10 @@ def test_non_grid_layout_warns_alignment_is_approximate():
         calibrate_video(_frames(64, 48), env, cm_per_px=0.5)
     messages = [str(w.message) for w in record]
     assert any(
-        "alignment is approximate for non-grid 2D layouts" in m and "'hexagonal'" in m
+        "alignment is approximate for non-grid 2D layouts" in m
+        and "'hexagonal'" in m
+        and "\n\nWHY: " in m
+        and "\n\nHOW:\n  1. " in m
         for m in messages
     ), messages
 

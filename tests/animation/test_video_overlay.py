@@ -101,6 +101,8 @@ def test_timestamp_count_mismatch_warns(tmp_path):
         overlay = VideoOverlay(frames, times=np.arange(5) / 30)
     assert record[0].filename == __file__
     assert overlay.n_samples() == 5
+    message = str(record[0].message)
+    assert "\n\nWHY: " in message and "\n\nHOW:\n  1. " in message, message
 
 
 @pytest.mark.parametrize("n_dims", [1, 3])

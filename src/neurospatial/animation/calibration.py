@@ -242,9 +242,17 @@ def calibrate_video(
         _check_residual(rms, env, landmark_fit, len(px))
     if env.layout != "grid":
         warn(
-            f"Environment layout is {env.layout!r}, not 'grid': video alignment is "
-            "approximate for non-grid 2D layouts (the video is mapped to the environment's "
-            "bounding box, not to individual bins)."
+            format_message(
+                f"Environment layout is {env.layout!r}, not 'grid': video alignment is "
+                "approximate for non-grid 2D layouts.",
+                "the calibration maps video pixels to environment coordinates; a "
+                "non-grid layout's bins are not a regular raster, so the video is "
+                "drawn over the environment's bounding box, not bin by bin.",
+                [
+                    "Check the fit by eye: render_frame(scene, 0) with the video and "
+                    "regions shown.",
+                ],
+            )
         )
     _check_coverage(calibration, env)
     return calibration

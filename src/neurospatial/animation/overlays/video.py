@@ -127,10 +127,18 @@ class VideoOverlay(Overlay):
             if len(times) != n_frames:
                 used = min(len(times), n_frames)
                 warn(
-                    f"VideoOverlay: the video has {n_frames} frames but {len(times)} timestamps "
-                    f"were given; using the first {used} of each. A mismatch usually means "
-                    "dropped frames or timestamps from another file, and shifts the video "
-                    "against the behaviour by the difference. Check the timestamp source."
+                    format_message(
+                        f"VideoOverlay: the video has {n_frames} frames but {len(times)} "
+                        f"timestamps were given; using the first {used} of each.",
+                        "a mismatch usually means dropped frames or timestamps from another "
+                        "file; from the first missing one on, the video is shifted against "
+                        "the behaviour.",
+                        [
+                            "Check that the timestamps come from this video's recording.",
+                            "If frames were dropped, pass the timestamps of the frames the "
+                            "file holds (one per frame).",
+                        ],
+                    )
                 )
             self._n = min(len(times), n_frames)
             self.times = times[: self._n]
@@ -271,8 +279,17 @@ class VideoKind(OverlayKind):
             )
         if env.layout != "grid":
             warn(
-                f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
-                "grid; the video is aligned to its bounding box, so alignment is approximate."
+                format_message(
+                    f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
+                    "grid; the video is aligned to its bounding box, so alignment is "
+                    "approximate.",
+                    "without a calibration the video is stretched over the environment's "
+                    "extent, which for this layout need not be the arena's.",
+                    [
+                        "Calibrate the video from landmarks: calibrate_video(source, env, "
+                        "landmarks_px=..., landmarks_env=...).",
+                    ],
+                )
             )
         if "px_to_world" not in ds:
             from neurospatial.animation.transforms import pixel_to_world
