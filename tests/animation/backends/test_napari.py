@@ -153,6 +153,21 @@ def test_the_video_is_placed_by_its_calibration_with_y_flipped(shown):
     assert frame.shape == (30, 40, 3) and frame[0].min() == 255 and frame[-1].max() == 0
 
 
+@pytest.mark.parametrize("layer", ["Field", "Video"])
+def test_the_lazy_image_data_index_like_arrays(shown, layer):
+    """napari (and users) index the field and video data as arrays: ints, slices,
+    empty slices, lists, negative frames; each answer matches the whole array's."""
+    _, layers = shown
+    data = layers[layer].data
+    whole = np.asarray(data)
+    assert whole.shape == data.shape
+    for key in [0, -1, slice(2, 5), slice(0, 0), slice(None, None, 3), [3, 0], (1, slice(0, 4))]:
+        got = np.asarray(data[key])
+        np.testing.assert_array_equal(got, whole[key], err_msg=f"{layer}[{key!r}]")
+    with pytest.raises(IndexError):
+        data[len(whole)]
+
+
 def test_regions_are_named_shapes(shown):
     _, layers = shown
     regions = layers["Regions"]

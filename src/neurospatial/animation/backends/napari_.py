@@ -474,7 +474,8 @@ class _SceneVideo:
         key = key if isinstance(key, tuple) else (key,)
         first, rest = key[0], key[1:]
         frames = np.arange(len(self._index))[first]
-        stack = np.stack([self._frame(int(k)) for k in np.atleast_1d(frames)])
+        wanted = [self._frame(int(k)) for k in np.atleast_1d(frames)]
+        stack = np.stack(wanted) if wanted else np.zeros((0, *self.shape[1:]), np.uint8)
         picked = stack if np.ndim(frames) else stack[0]
         return np.asarray(picked[rest]) if rest else picked
 
