@@ -9,7 +9,10 @@ a subprocess, as a user starts it; everything is timed with the browser's clock:
   3,000-frame store and for a 100,000-frame one (plus the server's start, from
   launching the command to its URL);
 * playback: distinct frames drawn per second over 10 s, after the first second, at
-  1x, 2x and 4x, then at 1x in two tabs at once;
+  1x, 2x and 4x, then at 1x in two tabs at once; with the longest gap between
+  pictures and the longest the page went without an animation frame (when the two
+  match, the browser drew nothing at all: its renderer was starved of CPU, and the
+  frames were already in the page);
 * scrub: from moving the slider to a random frame to that frame on screen; once with
   0.3 s rests between scrubs, once with rests drawn from 0.3-1.5 s (the HoloViews view
   follows a frame that rested 0.8 s, holding the server for its update: a scrub
@@ -50,7 +53,13 @@ from tests.browser.app_session import (  # noqa: E402
     start_serve,
 )
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.browser.widget_session import FIND, PLAY, playback, scrub  # noqa: E402
+from tests.browser.widget_session import (  # noqa: E402
+    FIND,
+    PLAY,
+    describe_playback,
+    playback,
+    scrub,
+)
 
 from neurospatial.animation import open_scene  # noqa: E402
 
@@ -125,7 +134,7 @@ def scrubs(tab: AppPage, targets: list[int], rests_ms: list[float]) -> list[floa
     return out
 
 
-def two_tabs(tab: AppPage, browser: Any, served: Served, scene: Any) -> list[float]:
+def two_tabs(tab: AppPage, browser: Any, served: Served, scene: Any) -> list[dict[str, Any]]:
     second = open_page(browser, served, scene)
     try:
         for page in (tab, second):
@@ -134,7 +143,7 @@ def two_tabs(tab: AppPage, browser: Any, served: Served, scene: Any) -> list[flo
         second.page.evaluate(f"() => {{ window.__played = ({PLAY})(11000); }}")
         first = playback(tab.page.evaluate(PLAY, 11000), 10.0)
         other = playback(second.page.evaluate("() => window.__played"), 10.0)
-        return [first["distinct_per_s"], other["distinct_per_s"]]
+        return [first, other]
     finally:
         second.page.context.close()
 
@@ -234,13 +243,12 @@ def report(figures: dict[str, Any]) -> str:
         rows.append(
             (
                 f"playback {speed}x (scene {30 * speed} frames/s)",
-                f"{play_['distinct_per_s']:.1f} frames/s, longest gap "
-                f"{play_['longest_gap_ms']:.0f} ms",
+                describe_playback(play_),
                 ">= 30 frames/s",
             )
         )
-    one, other = figures["two_tabs"]
-    rows.append(("playback 1x, two tabs at once", f"{one:.1f} and {other:.1f} frames/s", ">= 30"))
+    for k, tab in enumerate(figures["two_tabs"], 1):
+        rows.append((f"playback 1x, two tabs at once: tab {k}", describe_playback(tab), ">= 30"))
     rows.append(("scrub, 0.3 s rests", ms(figures["scrub_ms"]) + " ms", "<= 150 ms"))
     rows.append(("scrub, 0.3-1.5 s rests", ms(figures["scrub_rested_ms"]) + " ms", "<= 150 ms"))
     rows.append(("last frame after a drag", ms(figures["drag_ms"]) + " ms", "<= 150 ms"))

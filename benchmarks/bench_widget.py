@@ -41,6 +41,7 @@ from tests.browser.widget_session import (  # noqa: E402
     N_FRAMES,
     VIEW_DRAWN,
     Session,
+    describe_playback,
     open_session,
     play,
     scrub,
@@ -143,8 +144,7 @@ def report(figures: dict[str, Any]) -> str:
         rows.append(
             (
                 f"playback {speed}x (scene {30 * speed} frames/s)",
-                f"{play_['distinct_per_s']:.1f} frames/s, longest gap "
-                f"{play_['longest_gap_ms']:.0f} ms",
+                describe_playback(play_),
                 ">= 30 frames/s",
             )
         )

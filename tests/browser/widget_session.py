@@ -101,21 +101,28 @@ FIND = """const find = (selector) => {
     };
     return walk(document);
   };"""
-# Play for `ms` and record every change of the frame on screen (browser clock).
+# Play for `ms` and record every change of the frame on screen (browser clock), and
+# every animation frame the page ran: a picture can only change in one, so a gap in
+# those is the browser not drawing at all (its renderer starved), whatever the player had.
 PLAY = """(ms) => new Promise((resolve) => {
   FIND
   const root = find(".nsanim-player");
   const play = find(".nsanim-play");
   const seen = [];
+  const ticks = [];
   const observer = new MutationObserver(() =>
     seen.push([performance.now(), Number(root.dataset.frame)]));
   observer.observe(root, { attributes: true, attributeFilter: ["data-frame"] });
+  let on = true;
+  const tick = (ts) => { ticks.push(ts); if (on) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
   const start = performance.now();
   play.click();
   setTimeout(() => {
+    on = false;
     observer.disconnect();
     play.click();
-    resolve({ start, seen });
+    resolve({ start, seen, ticks });
   }, ms);
 })""".replace("FIND", FIND)
 # Move the slider through `targets` ([frame, time] pairs, `interval` ms apart), then
@@ -298,17 +305,33 @@ def play(session: Session, speed: float, seconds: float = 10.0) -> dict[str, Any
 
 
 def playback(result: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """Figures of a PLAY result over its last `seconds` (the first second is left out)."""
+    """Figures of a PLAY result over its last `seconds` (the first second is left out).
+
+    ``longest_tick_gap_ms`` is the longest time the page ran no animation frame; when
+    the longest gap between pictures is no more than that plus a frame or two, the
+    browser stalled, not the player.
+    """
     seen = [(t - result["start"], f) for t, f in result["seen"]]
     window = [(t, f) for t, f in seen if 1000 <= t < 1000 * (1 + seconds)]
     frames = [f for _, f in window]
     gaps = np.diff([t for t, _ in window])
+    ticks = [t - result["start"] for t in result.get("ticks", [])]
+    tick_gaps = np.diff([t for t in ticks if 1000 <= t < 1000 * (1 + seconds)])
     return {
         "frames": frames,
         "distinct_per_s": len(set(frames)) / seconds,
         "longest_gap_ms": float(gaps.max()) if len(gaps) else float("inf"),
         "p95_gap_ms": float(np.percentile(gaps, 95)) if len(gaps) else float("inf"),
+        "longest_tick_gap_ms": float(tick_gaps.max()) if len(tick_gaps) else float("inf"),
     }
+
+
+def describe_playback(figures: dict[str, Any]) -> str:
+    """A `playback` result in a benchmark table: frames/s and the longest gaps."""
+    return (
+        f"{figures['distinct_per_s']:.1f} frames/s, longest gap {figures['longest_gap_ms']:.0f} ms"
+        f" (no animation frame for {figures['longest_tick_gap_ms']:.0f} ms)"
+    )
 
 
 def scrub(session: Session, targets: list[int], interval_ms: float = 0) -> dict[str, Any]:
