@@ -24,14 +24,19 @@ Baseline, in the same run: what a per-frame Python round trip gives in Panel, a
 frame's JPEG (the same compositor and encoder); distinct pictures per second are
 counted in the browser.
 
+``--busy N`` runs N processes that only spin while measuring, to see what a machine
+busy with other work does to the figures (with 2 on 2 cores, the browser misses
+animation frames now and then).
+
 Usage::
 
-    .venv/bin/python benchmarks/bench_app.py [--out DIR]
+    .venv/bin/python benchmarks/bench_app.py [--out DIR] [--busy N]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -264,9 +269,35 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _spin(stop: Any) -> None:
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+class Busy:
+    """`n` processes that spin (other work on the machine) until the block ends."""
+
+    def __init__(self, n: int) -> None:
+        self._stop = multiprocessing.Event()
+        self._workers = [
+            multiprocessing.Process(target=_spin, args=(self._stop,), daemon=True) for _ in range(n)
+        ]
+
+    def __enter__(self) -> Busy:
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="keep stores and screenshots")
+    parser.add_argument("--busy", type=int, default=0, help="processes spinning meanwhile")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -276,9 +307,12 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                figures = measure(folder, browser)
+                with Busy(args.busy):
+                    figures = measure(folder, browser)
             finally:
                 browser.close()
+    if args.busy:
+        print(f"(with {args.busy} other process(es) spinning throughout)")
     print(report(figures))
     if figures["errors"]:
         print("page errors:", figures["errors"])
