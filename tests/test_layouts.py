@@ -308,10 +308,37 @@ def test_a_video_on_a_non_grid_layout_is_placed_with_a_warning(layout):
         scene = build_scene(env, np.zeros((2, env.n_bins)), overlays=[VideoOverlay(frames)], fps=2)
     message = next(str(w.message) for w in record if "not a grid" in str(w.message))
     assert "\n\nWHY: " in message and "\n\nHOW:\n  1. " in message, message
+    assert "stretched over the environment's bounding box" in message  # not calibrated
+    assert "calibrate_video(source, env" in message
     picture = render_frame(scene, 0).image[..., :3]
     # Between bins (no field drawn there): x = 25 lies between the track's arms.
     top = render_frame(scene, 0).world_to_px(np.array([[25.0, env.dimension_ranges[1][1] - 1]]))[0]
     assert picture[int(top[1]), int(top[0])].min() > 200  # the top row at the top
+
+
+def test_a_calibrated_video_on_a_non_grid_layout_warns_without_saying_it_is_stretched():
+    from neurospatial.animation import VideoOverlay, calibrate_video
+
+    env = LAYOUTS["hexagonal"]()
+    frames = np.zeros((2, 50, 50, 3), dtype=np.uint8)
+    (x0, x1), (y0, y1) = env.dimension_ranges
+    with pytest.warns(UserWarning, match="approximate for non-grid"):
+        calibration = calibrate_video(
+            frames,
+            env,
+            landmarks_px=[(0, 49), (49, 49), (49, 0)],  # the frame's corners
+            landmarks_env=[(x0, y0), (x1, y0), (x1, y1)],
+        )
+    with pytest.warns(UserWarning, match="layout is 'hexagonal', not a grid") as record:
+        build_scene(
+            env,
+            np.zeros((2, env.n_bins)),
+            overlays=[VideoOverlay(frames, calibration=calibration)],
+            fps=2,
+        )
+    message = next(str(w.message) for w in record if "not a grid" in str(w.message))
+    assert "stretched" not in message and "placed by its calibration" in message, message
+    assert "render_frame(build_scene(" in message, message
 
 
 def test_a_video_on_a_1d_track_or_in_3d_is_refused():

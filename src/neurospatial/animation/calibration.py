@@ -245,17 +245,25 @@ def calibrate_video(
             format_message(
                 f"Environment layout is {env.layout!r}, not 'grid': video alignment is "
                 "approximate for non-grid 2D layouts.",
-                "the calibration maps video pixels to environment coordinates; a "
-                "non-grid layout's bins are not a regular raster, so the video is "
-                "drawn over the environment's bounding box, not bin by bin.",
-                [
-                    "Check the fit by eye: render_frame(scene, 0) with the video and "
-                    "regions shown.",
-                ],
+                NON_GRID_WHY,
+                [NON_GRID_CHECK],
             )
         )
     _check_coverage(calibration, env)
     return calibration
+
+
+#: Why a video on a non-grid layout is only approximately aligned (calibrated or not).
+NON_GRID_WHY = (
+    "the video is placed by its calibration, but a non-grid layout's bins are drawn "
+    "over it from a raster (each pixel shows the bin it falls in; the interactive views "
+    "use 8 pixels across the smallest bin), so bin edges meet the video only to a pixel "
+    "of that raster."
+)
+NON_GRID_CHECK = (
+    "Check the fit by eye: render_frame(build_scene(env, fields, "
+    "overlays=[VideoOverlay(source, calibration=calibration)], show_regions=True), 0)."
+)
 
 
 # ------------------------------------------------------------------------ helpers

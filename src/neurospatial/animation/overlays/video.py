@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neurospatial.animation.calibration import VideoCalibration
+from neurospatial.animation.calibration import NON_GRID_CHECK, NON_GRID_WHY, VideoCalibration
 from neurospatial.animation.overlays.base import (
     LayerBuilder,
     LayerContext,
@@ -277,17 +277,26 @@ class VideoKind(OverlayKind):
                     ],
                 )
             )
-        if env.layout != "grid":
+        if env.layout != "grid" and "px_to_world" in ds:
             warn(
                 format_message(
                     f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
-                    "grid; the video is aligned to its bounding box, so alignment is "
-                    "approximate.",
-                    "without a calibration the video is stretched over the environment's "
-                    "extent, which for this layout need not be the arena's.",
+                    "grid; alignment is approximate.",
+                    NON_GRID_WHY,
+                    [NON_GRID_CHECK],
+                )
+            )
+        elif env.layout != "grid":
+            warn(
+                format_message(
+                    f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
+                    "grid; without a calibration the video is stretched over the "
+                    "environment's bounding box, so alignment is approximate.",
+                    "the bounding box of this layout's bins need not be the arena's edges "
+                    "in the video.",
                     [
-                        "Calibrate the video from landmarks: calibrate_video(source, env, "
-                        "landmarks_px=..., landmarks_env=...).",
+                        "Calibrate the video: VideoOverlay(source, calibration="
+                        "calibrate_video(source, env, landmarks_px=..., landmarks_env=...)).",
                     ],
                 )
             )
