@@ -161,7 +161,9 @@ def test_the_lazy_image_data_index_like_arrays(shown, layer):
     data = layers[layer].data
     whole = np.asarray(data)
     assert whole.shape == data.shape
-    for key in [0, -1, slice(2, 5), slice(0, 0), slice(None, None, 3), [3, 0], (1, slice(0, 4))]:
+    keys = [0, -1, slice(2, 5), slice(0, 0), slice(None, None, 3), [3, 0], (1, slice(0, 4))]
+    keys += [(slice(2, 5), 0), ([3, 0], slice(0, 2)), (slice(0, 0), 0), (-1, 2, 3)]
+    for key in keys:
         got = np.asarray(data[key])
         np.testing.assert_array_equal(got, whole[key], err_msg=f"{layer}[{key!r}]")
     with pytest.raises(IndexError):

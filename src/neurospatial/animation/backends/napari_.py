@@ -476,8 +476,9 @@ class _SceneVideo:
         frames = np.arange(len(self._index))[first]
         wanted = [self._frame(int(k)) for k in np.atleast_1d(frames)]
         stack = np.stack(wanted) if wanted else np.zeros((0, *self.shape[1:]), np.uint8)
-        picked = stack if np.ndim(frames) else stack[0]
-        return np.asarray(picked[rest]) if rest else picked
+        if np.ndim(frames):  # several frames: the other indexes apply to each
+            return np.asarray(stack[(slice(None), *rest)])
+        return np.asarray(stack[0][rest])
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[np.uint8]:
         return self[:]
