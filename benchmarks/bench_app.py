@@ -9,10 +9,12 @@ a subprocess, as a user starts it; everything is timed with the browser's clock:
   3,000-frame store and for a 100,000-frame one (plus the server's start, from
   launching the command to its URL);
 * playback: distinct frames drawn per second over 10 s, after the first second, at
-  1x, 2x and 4x, then at 1x in two tabs at once; with the longest gap between
-  pictures and the longest the page went without an animation frame (when the two
-  match, the browser drew nothing at all: its renderer was starved of CPU, and the
-  frames were already in the page);
+  1x, 2x and 4x, then at 1x in two tabs at once. Also: the longest gap between
+  pictures and how much of it the page ran no animation frame at all (a picture can
+  only change in one); the longest gap less such stalls (the player's own share:
+  about one animation frame, 17 ms, when every frame came in its moment); the fewest
+  frames the page held ahead of the one on screen; its longest script task (a stall
+  with no long task is the browser kept from running, e.g. short of CPU);
 * scrub: from moving the slider to a random frame to that frame on screen; once with
   0.3 s rests between scrubs, once with rests drawn from 0.3-1.5 s (the HoloViews view
   follows a frame that rested 0.8 s, holding the server for its update: a scrub
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import signal
 import subprocess
 import sys
 import tempfile
@@ -270,14 +273,18 @@ def report(figures: dict[str, Any]) -> str:
 
 
 def _spin(stop: Any) -> None:
-    while not stop.is_set():
-        sum(range(10_000))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
+    parent = multiprocessing.parent_process()
+    while not stop.is_set() and parent is not None and parent.is_alive():
+        sum(range(10_000))  # gone with the parent, even one killed without cleanup
 
 
 class Busy:
     """`n` processes that spin (other work on the machine) until the block ends."""
 
     def __init__(self, n: int) -> None:
+        if n < 0:
+            raise SystemExit(f"--busy {n}: give a number of processes, 0 or more.")
         self._stop = multiprocessing.Event()
         self._workers = [
             multiprocessing.Process(target=_spin, args=(self._stop,), daemon=True) for _ in range(n)
@@ -292,6 +299,9 @@ class Busy:
         self._stop.set()
         for worker in self._workers:
             worker.join(10)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
 
 
 def main() -> int:
@@ -304,11 +314,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        with sync_playwright() as p:
+        # Started before the browser: the spinning processes hold none of its pipes.
+        with Busy(args.busy), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                with Busy(args.busy):
-                    figures = measure(folder, browser)
+                figures = measure(folder, browser)
             finally:
                 browser.close()
     if args.busy:

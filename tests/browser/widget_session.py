@@ -9,6 +9,7 @@ position with a trail, a 4-keypoint skeleton and a heading arrow, 3000 frames at
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,18 +102,23 @@ FIND = """const find = (selector) => {
     };
     return walk(document);
   };"""
-# Play for `ms` and record every change of the frame on screen (browser clock), and
-# every animation frame the page ran: a picture can only change in one, so a gap in
-# those is the browser not drawing at all (its renderer starved), whatever the player had.
+# Play for `ms` and record, on the browser's clock, every change of the frame on screen
+# (with the frames then at hand after it), every animation frame the page ran (a
+# picture can only change in one) and the page's long tasks (scripts of 50 ms or more).
 PLAY = """(ms) => new Promise((resolve) => {
   FIND
   const root = find(".nsanim-player");
   const play = find(".nsanim-play");
   const seen = [];
   const ticks = [];
+  const tasks = [];
   const observer = new MutationObserver(() =>
-    seen.push([performance.now(), Number(root.dataset.frame)]));
+    seen.push([performance.now(), Number(root.dataset.frame), Number(root.dataset.ahead)]));
   observer.observe(root, { attributes: true, attributeFilter: ["data-frame"] });
+  const long = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) tasks.push([e.startTime, e.duration]);
+  });
+  long.observe({ type: "longtask" });
   let on = true;
   const tick = (ts) => { ticks.push(ts); if (on) requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
@@ -121,8 +127,9 @@ PLAY = """(ms) => new Promise((resolve) => {
   setTimeout(() => {
     on = false;
     observer.disconnect();
+    long.disconnect();
     play.click();
-    resolve({ start, seen, ticks });
+    resolve({ start, seen, ticks, tasks });
   }, ms);
 })""".replace("FIND", FIND)
 # Move the slider through `targets` ([frame, time] pairs, `interval` ms apart), then
@@ -307,30 +314,54 @@ def play(session: Session, speed: float, seconds: float = 10.0) -> dict[str, Any
 def playback(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     """Figures of a PLAY result over its last `seconds` (the first second is left out).
 
-    ``longest_tick_gap_ms`` is the longest time the page ran no animation frame; when
-    the longest gap between pictures is no more than that plus a frame or two, the
-    browser stalled, not the player.
+    A gap between pictures is the player's only when the page ran animation frames
+    through it: ``longest_stall_in_gap_ms`` is the longest stretch with no animation
+    frame inside the longest gap, and ``longest_gap_beyond_stalls_ms`` the longest gap
+    less the longest such stretch inside it (about one animation frame, 17 ms, when
+    every frame was drawn in its moment). ``fewest_ahead`` is the fewest frames at hand
+    after the one on screen; ``longest_task_ms`` the page's longest script task.
     """
-    seen = [(t - result["start"], f) for t, f in result["seen"]]
-    window = [(t, f) for t, f in seen if 1000 <= t < 1000 * (1 + seconds)]
-    frames = [f for _, f in window]
-    gaps = np.diff([t for t, _ in window])
-    ticks = [t - result["start"] for t in result.get("ticks", [])]
-    tick_gaps = np.diff([t for t in ticks if 1000 <= t < 1000 * (1 + seconds)])
+    lo, hi = 1000.0, 1000.0 * (1 + seconds)
+    seen = [(t - result["start"], f, a) for t, f, *a in result["seen"]]
+    window = [(t, f, a) for t, f, a in seen if lo <= t < hi]
+    times = np.array([t for t, _, _ in window])
+    frames = [f for _, f, _ in window]
+    gaps = np.diff(times)
+    ticks = np.sort([t - result["start"] for t in result.get("ticks", [])])
+
+    def stall(a: float, b: float) -> float:
+        # The picture at `a` was drawn in an animation frame that began a little before.
+        inside = ticks[(ticks >= a - 20.0) & (ticks <= b)]
+        return float(np.diff(np.r_[inside, b]).max()) if len(inside) else b - a
+
+    stalls = np.array([stall(a, b) for a, b in itertools.pairwise(times)])
+    ahead = [a[0] for _, _, a in window if a and np.isfinite(a[0])]
+    tasks = [d for t, d in result.get("tasks", []) if lo <= t - result["start"] < hi]
+    worst = int(np.argmax(gaps)) if len(gaps) else None
     return {
         "frames": frames,
         "distinct_per_s": len(set(frames)) / seconds,
         "longest_gap_ms": float(gaps.max()) if len(gaps) else float("inf"),
         "p95_gap_ms": float(np.percentile(gaps, 95)) if len(gaps) else float("inf"),
-        "longest_tick_gap_ms": float(tick_gaps.max()) if len(tick_gaps) else float("inf"),
+        "longest_stall_in_gap_ms": float(stalls[worst]) if worst is not None else float("inf"),
+        "longest_gap_beyond_stalls_ms": (
+            float((gaps - stalls).max()) if len(gaps) else float("inf")
+        ),
+        "fewest_ahead": int(min(ahead)) if ahead else None,
+        "longest_task_ms": float(max(tasks, default=0.0)),
     }
 
 
 def describe_playback(figures: dict[str, Any]) -> str:
-    """A `playback` result in a benchmark table: frames/s and the longest gaps."""
+    """A `playback` result in a benchmark table (the terms: `playback`)."""
+    ahead = figures["fewest_ahead"]
     return (
-        f"{figures['distinct_per_s']:.1f} frames/s, longest gap {figures['longest_gap_ms']:.0f} ms"
-        f" (no animation frame for {figures['longest_tick_gap_ms']:.0f} ms)"
+        f"{figures['distinct_per_s']:.1f} frames/s; longest gap "
+        f"{figures['longest_gap_ms']:.0f} ms ({figures['longest_stall_in_gap_ms']:.0f} of it "
+        f"without animation frames); beyond such stalls "
+        f"{figures['longest_gap_beyond_stalls_ms']:.0f} ms; "
+        f"{'?' if ahead is None else ahead} frames ahead at least; "
+        f"longest task {figures['longest_task_ms']:.0f} ms"
     )
 
 

@@ -15,8 +15,9 @@
 // Model traits used: n_frames, fps, image_width, image_height, _times (float64 bytes),
 // frame, playing, speed, loop, layers, hidden, _generation, _poster,
 // _poster_frame, title. For tests, the root element carries data-frame (the
-// frame on screen), data-draws (pictures drawn) and data-received (frames
-// received).
+// frame on screen), data-draws (pictures drawn), data-received (frames
+// received) and data-ahead (frames at hand after the one on screen, set with
+// data-frame).
 //
 // Two hosts run this module: anywidget in Jupyter (requests go out with
 // model.send, the JPEGs arrive as the message's buffers) and Panel's
@@ -179,6 +180,9 @@ function render({ model, el }) {
     shown = index;
     shownGen = gen;
     draws += 1;
+    let ahead = 0;
+    for (const k of cache.keys()) if (k > index) ahead += 1;
+    root.dataset.ahead = String(ahead);
     root.dataset.frame = String(index);
     root.dataset.draws = String(draws);
   }
