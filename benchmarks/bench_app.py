@@ -27,8 +27,8 @@ frame's JPEG (the same compositor and encoder); distinct pictures per second are
 counted in the browser.
 
 ``--busy N`` runs N processes that only spin while measuring, to see what a machine
-busy with other work does to the figures (with 2 on 2 cores, the browser misses
-animation frames now and then).
+busy with other work does to the figures (with 2 on 2 cores, the browser can miss
+animation frames).
 
 Usage::
 

@@ -322,7 +322,7 @@ def playback(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     after the one on screen; ``longest_task_ms`` the page's longest script task.
     """
     lo, hi = 1000.0, 1000.0 * (1 + seconds)
-    seen = [(t - result["start"], f, a) for t, f, *a in result["seen"]]
+    seen = [(t - result["start"], f, a) for t, f, a in result["seen"]]
     window = [(t, f, a) for t, f, a in seen if lo <= t < hi]
     times = np.array([t for t, _, _ in window])
     frames = [f for _, f, _ in window]
@@ -330,12 +330,13 @@ def playback(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     ticks = np.sort([t - result["start"] for t in result.get("ticks", [])])
 
     def stall(a: float, b: float) -> float:
-        # The picture at `a` was drawn in an animation frame that began a little before.
+        # The picture at `a` was drawn in an animation frame that began a little before
+        # (none recorded there: the record is wrong, NaN).
         inside = ticks[(ticks >= a - 20.0) & (ticks <= b)]
-        return float(np.diff(np.r_[inside, b]).max()) if len(inside) else b - a
+        return float(np.diff(np.r_[inside, b]).max()) if len(inside) else float("nan")
 
     stalls = np.array([stall(a, b) for a, b in itertools.pairwise(times)])
-    ahead = [a[0] for _, _, a in window if a and np.isfinite(a[0])]
+    ahead = [a for _, _, a in window if a is not None and np.isfinite(a)]
     tasks = [d for t, d in result.get("tasks", []) if lo <= t - result["start"] < hi]
     worst = int(np.argmax(gaps)) if len(gaps) else None
     return {

@@ -277,29 +277,24 @@ class VideoKind(OverlayKind):
                     ],
                 )
             )
-        if env.layout != "grid" and "px_to_world" in ds:
-            warn(
-                format_message(
-                    f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
-                    "grid; alignment is approximate.",
-                    NON_GRID_WHY,
-                    [NON_GRID_CHECK],
-                )
+        if env.layout != "grid":
+            what = (
+                f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a grid; "
             )
-        elif env.layout != "grid":
-            warn(
-                format_message(
-                    f"VideoOverlay {name!r}: the environment's layout is {env.layout!r}, not a "
-                    "grid; without a calibration the video is stretched over the "
-                    "environment's bounding box, so alignment is approximate.",
-                    "the bounding box of this layout's bins need not be the arena's edges "
-                    "in the video.",
-                    [
-                        "Calibrate the video: VideoOverlay(source, calibration="
-                        "calibrate_video(source, env, landmarks_px=..., landmarks_env=...)).",
-                    ],
+            if "px_to_world" in ds:  # calibrated
+                why, how = NON_GRID_WHY, [NON_GRID_CHECK]
+                what += "alignment is approximate."
+            else:
+                what += (
+                    "without a calibration the video is stretched over the environment's "
+                    "bounding box, so alignment is approximate."
                 )
-            )
+                why = "this layout's bounding box need not be the arena's edges in the video."
+                how = [
+                    "Calibrate the video: VideoOverlay(source, calibration="
+                    "calibrate_video(source, env, landmarks_px=..., landmarks_env=...)).",
+                ]
+            warn(format_message(what, why, how))
         if "px_to_world" not in ds:
             from neurospatial.animation.transforms import pixel_to_world
 
